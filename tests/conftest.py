@@ -1,0 +1,38 @@
+import os
+
+import pytest
+
+from tests.factories import UserFactory
+
+# CI sets this on the run against PostgreSQL and Redis: a test that needs a service it cannot
+# reach must fail there, not quietly skip.
+REQUIRE_SERVICES = os.environ.get("WATCHPRICE_REQUIRE_SERVICES") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (WATCHPRICE_REQUIRE_SERVICES=1 makes this a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+def grant(user, *codenames: str):
+    """Give a user model permissions by 'app_label.codename'."""
+    from django.contrib.auth.models import Permission
+
+    for dotted in codenames:
+        app_label, codename = dotted.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    # Django caches permissions on the instance; a fresh copy sees the new ones.
+    return type(user).objects.get(pk=user.pk)

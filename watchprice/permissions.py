@@ -1,0 +1,12 @@
+from rest_framework.permissions import DjangoModelPermissions
+
+
+class ReadForUsersWriteWithModelPermission(DjangoModelPermissions):
+    """Any signed-in account may read; every write needs the model's add/change/delete permission."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return super().has_permission(request, view)
