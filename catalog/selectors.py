@@ -27,12 +27,10 @@ def product_list_with_market() -> QuerySet[Product]:
 
 
 def lowest_market_price(*, product: Product):
-    return (
-        Listing.objects.filter(
-            product=product,
-            active=True,
-            available=True,
-            last_price__isnull=False,
-            currency=product.currency,
-        ).aggregate(lowest=Min("last_price"))["lowest"]
-    )
+    return Listing.objects.filter(
+        product=product,
+        active=True,
+        available=True,
+        last_price__isnull=False,
+        currency=product.currency,
+    ).aggregate(lowest=Min("last_price"))["lowest"]

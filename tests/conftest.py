@@ -36,3 +36,12 @@ def grant(user, *codenames: str):
         )
     # Django caches permissions on the instance; a fresh copy sees the new ones.
     return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def unused_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

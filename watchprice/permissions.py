@@ -2,7 +2,7 @@ from rest_framework.permissions import DjangoModelPermissions
 
 
 class ReadForUsersWriteWithModelPermission(DjangoModelPermissions):
-    """Any signed-in account may read; every write needs the model's add/change/delete permission."""
+    """Any signed-in account reads; every write needs the add, change or delete permission."""
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
