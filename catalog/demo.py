@@ -6,7 +6,7 @@ probes real pages without touching the internet.
 """
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalog.models import Brand, Listing, Product, Retailer, Review
+from catalog.signals import announce_list_price
 
 
 @dataclass(frozen=True)
@@ -139,13 +140,31 @@ class DemoRetailer:
     requests_per_minute: int
     # The share of the catalog the shop carries.
     carries_share: float
+    # CSS selectors for a shop without structured data, as a merchandiser sets them in the admin.
+    selectors: dict = field(default_factory=dict)
 
 
 RETAILERS: tuple[DemoRetailer, ...] = (
     DemoRetailer("Meridian Boutique", "vendor", "official_boutique", "generic", 30, 0.6),
     DemoRetailer("Hallmark Jewelers", "vendor", "authorized_dealer", "generic", 30, 0.8),
     DemoRetailer("Chrono Plaza", "marketplace", "gray_market", "generic", 60, 0.9),
-    DemoRetailer("Jewel Discount", "vendor", "gray_market", "generic", 60, 0.7),
+    DemoRetailer(
+        "Jewel Discount",
+        "vendor",
+        "gray_market",
+        "generic",
+        60,
+        0.7,
+        selectors={
+            "title": ".product-detail .product-title",
+            "price": ".product-detail .product-price",
+            "regular_price": ".product-detail .was-price",
+            "availability": ".product-detail .stock-status",
+            "brand": ".product-detail .product-brand",
+            "reference": ".product-detail .product-model",
+            "sku": ".product-detail .product-sku",
+        },
+    ),
     DemoRetailer("MegaMart", "vendor", "big_box", "generic", 20, 0.4),
     DemoRetailer("Tick Exchange", "marketplace", "gray_market", "generic", 60, 0.7),
 )
@@ -212,6 +231,7 @@ def seed_demo_catalog(*, today: date | None = None) -> SeedSummary:
                 "requests_per_minute": spec.requests_per_minute,
                 "extractor": spec.extractor,
                 "product_url_pattern": "/watches/{brand}/{reference}",
+                "selectors": spec.selectors,
             },
         )
         retailers.append((spec, retailer))
@@ -240,6 +260,13 @@ def seed_demo_catalog(*, today: date | None = None) -> SeedSummary:
         )
         summary.created += created
         summary.products += 1
+        # Setting our price is a price change: the ledger records it, once.
+        announce_list_price(
+            product=product,
+            previous=None,
+            source="demo_seed",
+            idempotency_key=f"demo-seed:list-price:{product.pk}",
+        )
 
         for spec, retailer in retailers:
             if rng.random() > spec.carries_share:

@@ -13,7 +13,11 @@ from django.db.models import Q
 
 from catalog.currencies import CURRENCY_CHOICES, CURRENCY_CODES
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal("0"))],
+}
 
 gtin_validator = RegexValidator(r"^\d{8}$|^\d{12,14}$", "A GTIN has 8, 12, 13 or 14 digits.")
 asin_validator = RegexValidator(r"^[A-Z0-9]{10}$", "An ASIN is 10 capital letters or digits.")
@@ -24,7 +28,19 @@ def currency_field(**kwargs) -> models.CharField:
 
 
 def valid_currency(field: str, name: str) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": CURRENCY_CODES}), name=name)
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": CURRENCY_CODES}),
+        name=name,
+        violation_error_message=f"{field} must be an ISO 4217 currency code.",
+    )
+
+
+def not_negative(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}),
+        name=name,
+        violation_error_message=f"{field} must not be negative.",
+    )
 
 
 class Brand(models.Model):
@@ -74,12 +90,14 @@ class Product(models.Model):
     class Meta:
         ordering = ["brand__name", "reference"]
         constraints = [
-            models.UniqueConstraint(fields=["brand", "reference"], name="product_unique_reference"),
-            models.CheckConstraint(condition=Q(msrp__gte=0), name="product_msrp_not_negative"),
-            models.CheckConstraint(condition=Q(cost__gte=0), name="product_cost_not_negative"),
-            models.CheckConstraint(
-                condition=Q(list_price__gte=0), name="product_list_price_not_negative"
+            models.UniqueConstraint(
+                fields=["brand", "reference"],
+                name="product_unique_reference",
+                violation_error_message="This brand already has a product with this reference.",
             ),
+            not_negative("msrp", "product_msrp_not_negative"),
+            not_negative("cost", "product_cost_not_negative"),
+            not_negative("list_price", "product_list_price_not_negative"),
             valid_currency("currency", "product_currency_iso4217"),
         ]
 
@@ -161,9 +179,12 @@ class Retailer(models.Model):
             models.CheckConstraint(
                 condition=Q(map_percentage__gt=0) & Q(map_percentage__lte=1),
                 name="retailer_map_percentage_range",
+                violation_error_message="The MAP percentage must be above 0 and at most 1.",
             ),
             models.CheckConstraint(
-                condition=Q(requests_per_minute__gte=1), name="retailer_requests_per_minute_min"
+                condition=Q(requests_per_minute__gte=1),
+                name="retailer_requests_per_minute_min",
+                violation_error_message="At least one request a minute.",
             ),
             valid_currency("currency", "retailer_currency_iso4217"),
         ]
@@ -186,7 +207,9 @@ class Listing(models.Model):
     currency = currency_field()
     last_price = models.DecimalField(**MONEY, null=True, blank=True)
     last_regular_price = models.DecimalField(**MONEY, null=True, blank=True)
-    available = models.BooleanField(null=True, help_text="Unknown until a probe reads the page.")
+    available = models.BooleanField(
+        null=True, blank=True, help_text="Unknown until a probe reads the page."
+    )
     last_probed_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
@@ -197,15 +220,12 @@ class Listing(models.Model):
         ordering = ["product", "retailer"]
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "retailer"], name="listing_one_per_product_retailer"
+                fields=["product", "retailer"],
+                name="listing_one_per_product_retailer",
+                violation_error_message="This product already has a listing at this retailer.",
             ),
-            models.CheckConstraint(
-                condition=Q(last_price__gte=0), name="listing_last_price_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(last_regular_price__gte=0),
-                name="listing_last_regular_price_not_negative",
-            ),
+            not_negative("last_price", "listing_last_price_not_negative"),
+            not_negative("last_regular_price", "listing_last_regular_price_not_negative"),
             valid_currency("currency", "listing_currency_iso4217"),
         ]
 
@@ -231,7 +251,9 @@ class Review(models.Model):
         ordering = ["-posted_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="review_rating_1_to_5",
+                violation_error_message="A rating is 1 to 5 stars.",
             ),
             models.UniqueConstraint(
                 fields=["product", "source", "external_id"],

@@ -20,9 +20,14 @@ def product_list_with_market() -> QuerySet[Product]:
         .order_by("last_price")
         .values("last_price")[:1]
     )
-    return Product.objects.select_related("brand").annotate(
-        listing_count=Count("listings", filter=Q(listings__active=True), distinct=True),
-        lowest_market_price=Subquery(lowest),
+    # An aggregate drops Meta.ordering; pages need a stable order, so it is restated.
+    return (
+        Product.objects.select_related("brand")
+        .annotate(
+            listing_count=Count("listings", filter=Q(listings__active=True), distinct=True),
+            lowest_market_price=Subquery(lowest),
+        )
+        .order_by(*Product._meta.ordering)
     )
 
 

@@ -45,3 +45,12 @@ def unused_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: throttle counts and breaker state don't leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

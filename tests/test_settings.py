@@ -9,6 +9,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_SECRET = "x" * 30 + "-production-secret-" + "y" * 20
+CONFIG_VARIABLES = {
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "LEDGER_SIGNING_KEY",
+}
+GOOD_LEDGER_KEY = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Ytc2VlZCE="
 
 
 def run_check(tmp_path, **env) -> subprocess.CompletedProcess:
@@ -46,6 +55,14 @@ def test_production_with_a_short_secret_key_is_refused(tmp_path):
     assert "SECRET_KEY must be a random string of at least 50 characters" in result.stderr
 
 
+def test_production_without_a_ledger_signing_key_is_refused(tmp_path):
+    result = run_check(
+        tmp_path, DEBUG="false", SECRET_KEY=GOOD_SECRET, ALLOWED_HOSTS="prices.example.com"
+    )
+    assert result.returncode != 0
+    assert "LEDGER_SIGNING_KEY is required but not set" in result.stderr
+
+
 def test_production_without_allowed_hosts_is_refused(tmp_path):
     result = run_check(tmp_path, DEBUG="false", SECRET_KEY=GOOD_SECRET)
     assert result.returncode != 0
@@ -62,6 +79,7 @@ def test_production_with_a_proper_key_and_hosts_passes_the_deploy_check(tmp_path
             "DEBUG": "false",
             "SECRET_KEY": GOOD_SECRET,
             "ALLOWED_HOSTS": "prices.example.com",
+            "LEDGER_SIGNING_KEY": GOOD_LEDGER_KEY,
         },
         capture_output=True,
         text=True,
@@ -78,6 +96,7 @@ def test_production_with_a_proper_key_and_hosts_passes_the_deploy_check(tmp_path
         ("DATABASE_URL", "mysql://db/x", "DATABASE_URL must be a URL of the form sqlite://"),
         ("REDIS_URL", "http://localhost:6379", "REDIS_URL must be a URL of the form redis://"),
         ("API_PAGE_SIZE", "fifty", "API_PAGE_SIZE must be a whole number"),
+        ("LEDGER_SIGNING_KEY", "c2hvcnQ=", "LEDGER_SIGNING_KEY must be the base64 encoding"),
     ],
 )
 def test_a_malformed_variable_is_named_in_the_error(tmp_path, variable, value, message):

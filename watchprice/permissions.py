@@ -6,6 +6,9 @@ class ReadForUsersWriteWithModelPermission(DjangoModelPermissions):
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
+            # DRF checks throttles only after permissions, so without this an anonymous caller
+            # (say, one guessing tokens) would never meet the anonymous rate limit.
+            view.check_throttles(request)
             return False
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True

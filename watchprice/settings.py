@@ -6,6 +6,8 @@ through a small typed reader that stops start-up with a message naming the varia
 expects.
 """
 
+import base64
+import binascii
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -201,6 +203,8 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, adopted now
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
 
@@ -273,13 +277,14 @@ if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": 3600}
 else:
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -290,6 +295,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
+
+# --- Ledger ----------------------------------------------------------------------------------
+LEDGER_ORIGIN = env_str("LEDGER_ORIGIN", "watchprice.local/ledger")
+# Checkpoints are signed with Ed25519 so anyone holding the public key can check them without
+# being able to sign. The seed is 32 random bytes, base64; make one with
+# `python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`.
+# In DEBUG without it, a key is derived from SECRET_KEY: good for the demo, worthless for audits.
+LEDGER_SIGNING_KEY = env_str("LEDGER_SIGNING_KEY", "" if DEBUG else None)
+if LEDGER_SIGNING_KEY:
+    try:
+        _seed_length = len(base64.b64decode(LEDGER_SIGNING_KEY, validate=True))
+    except binascii.Error:
+        _seed_length = -1
+    if _seed_length != 32:
+        raise ImproperlyConfigured(
+            "LEDGER_SIGNING_KEY must be the base64 encoding of a 32-byte Ed25519 seed."
+        )
 
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {

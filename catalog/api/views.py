@@ -1,0 +1,115 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, viewsets
+
+from catalog import filtersets, selectors, services
+from catalog.api.serializers import (
+    BrandSerializer,
+    ListingSerializer,
+    RetailerSerializer,
+    ReviewSerializer,
+    WatchSerializer,
+)
+from catalog.models import Brand, Listing, Product, Retailer, Review
+
+
+class CatalogViewSet(viewsets.GenericViewSet):
+    """Writes go through catalog.services; their ValidationErrors become 400s naming fields."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = serializers.ValidationError(serializers.as_serializer_error(exc))
+        return super().handle_exception(exc)
+
+    def reload(self, instance):
+        """The saved row as the list shows it, annotations included."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+class CreateListRetrieveViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogViewSet
+):
+    pass
+
+
+class CreateListRetrieveUpdateViewSet(mixins.UpdateModelMixin, CreateListRetrieveViewSet):
+    pass
+
+
+class BrandViewSet(CreateListRetrieveViewSet):
+    queryset = Brand.objects.all()
+    serializer_class = BrandSerializer
+    ordering_fields = ["name", "slug"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.brand_create(**serializer.validated_data)
+
+
+class WatchViewSet(CreateListRetrieveUpdateViewSet):
+    # An aggregate drops Meta.ordering, and pages need a stable order.
+    queryset = selectors.product_list_with_market().order_by(*Product._meta.ordering)
+    serializer_class = WatchSerializer
+    filterset_class = filtersets.ProductFilterSet
+    ordering_fields = [
+        "name",
+        "reference",
+        "brand__name",
+        "category",
+        "msrp",
+        "list_price",
+        "in_inventory_since",
+        "created_at",
+        "updated_at",
+        "last_scraped_at",
+        "listing_count",
+        "lowest_market_price",
+    ]
+
+    def perform_create(self, serializer):
+        product = services.product_create(**serializer.validated_data)
+        serializer.instance = self.reload(product)
+
+    def perform_update(self, serializer):
+        product = services.product_update(
+            product=serializer.instance, data=serializer.validated_data
+        )
+        serializer.instance = self.reload(product)
+
+
+class RetailerViewSet(CreateListRetrieveUpdateViewSet):
+    queryset = Retailer.objects.all()
+    serializer_class = RetailerSerializer
+    filterset_class = filtersets.RetailerFilterSet
+    ordering_fields = ["name", "slug", "retailer_type", "market_type", "created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.retailer_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.retailer_update(
+            retailer=serializer.instance, data=serializer.validated_data
+        )
+
+
+class ListingViewSet(CreateListRetrieveUpdateViewSet):
+    queryset = Listing.objects.select_related("retailer")
+    serializer_class = ListingSerializer
+    filterset_class = filtersets.ListingFilterSet
+    ordering_fields = ["last_price", "last_probed_at", "last_success_at", "created_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.listing_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.listing_update(
+            listing=serializer.instance, data=serializer.validated_data
+        )
+
+
+class ReviewViewSet(CreateListRetrieveViewSet):
+    queryset = Review.objects.all()
+    serializer_class = ReviewSerializer
+    filterset_class = filtersets.ReviewFilterSet
+    ordering_fields = ["posted_at", "rating"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.review_create(**serializer.validated_data)

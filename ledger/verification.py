@@ -1,0 +1,224 @@
+"""Re-verify the stored ledger: the chain, the Merkle tree, the head and every checkpoint.
+
+Reads only. Rows are streamed in storage order (by primary key), so rows moved around by a
+direct database edit show up as reordered even when their `seq` values were swapped too.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ledger import chain, merkle
+from ledger.checkpoint import InvalidCheckpoint, verify_checkpoint
+from ledger.models import Checkpoint, LedgerEntry, LedgerHead
+from ledger.services import ledger_public_key, prefetched_lookup
+
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"seq {self.seq}" if self.seq is not None else "ledger"
+        return f"{where}: {self.reason}: {self.message}"
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    entries_checked: int
+    checkpoints_checked: int
+    last_seq: int
+    problem: Problem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+class MerkleAccumulator:
+    """The tree's peaks as leaves stream by: O(log n) memory, the root at any size."""
+
+    def __init__(self, size: int = 0, peaks: list[bytes] | None = None) -> None:
+        self.size = size
+        ids = merkle.peak_node_ids(size)
+        self.stack: list[tuple[int, bytes]] = [
+            (level, node) for (level, _), node in zip(ids, peaks or [], strict=True)
+        ]
+
+    def add(self, leaf: bytes) -> None:
+        level, node = 0, merkle.leaf_hash(leaf)
+        stack = self.stack
+        while stack and stack[-1][0] == level:
+            node = merkle.node_hash(stack.pop()[1], node)
+            level += 1
+        stack.append((level, node))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return merkle.EMPTY_ROOT
+        root = self.stack[-1][1]
+        for _, peak in reversed(self.stack[:-1]):
+            root = merkle.node_hash(peak, root)
+        return root
+
+
+def stream_rows(*, after_seq: int = 0) -> Iterator[chain.ChainRow]:
+    rows = (
+        LedgerEntry.objects.filter(seq__gt=after_seq)
+        .order_by("pk")
+        .values_list(
+            "seq",
+            "kind",
+            "subject",
+            "recorded_at",
+            "payload",
+            "payload_hash",
+            "prev_hash",
+            "entry_hash",
+        )
+        .iterator(chunk_size=CHUNK)
+    )
+    for row in rows:
+        yield chain.ChainRow(*row)
+
+
+def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationReport:
+    public_key = ledger_public_key()
+    checkpoints = list(Checkpoint.objects.order_by("tree_size"))
+    for checkpoint in checkpoints:
+        try:
+            parsed = verify_checkpoint(
+                body=checkpoint.body, signature=checkpoint.signature, public_key=public_key
+            )
+        except InvalidCheckpoint as exc:
+            return failed(checkpoint.tree_size, "CHECKPOINT_SIGNATURE", str(exc), checkpoints)
+        if parsed.tree_size != checkpoint.tree_size or parsed.root_hash.hex() != (
+            checkpoint.root_hash
+        ):
+            return failed(
+                checkpoint.tree_size,
+                "CHECKPOINT_ALTERED",
+                "the stored size or root differs from what the signature covers",
+                checkpoints,
+            )
+
+    start_size, prev_hash, accumulator = 0, chain.GENESIS_HASH, MerkleAccumulator()
+    if from_checkpoint is not None:
+        start_size = from_checkpoint.tree_size
+        problem, prev_hash, accumulator = resume_at(from_checkpoint)
+        if problem:
+            return VerificationReport(0, 0, start_size, problem)
+
+    pending = [c for c in checkpoints if c.tree_size > start_size]
+    checked = len(checkpoints) - len(pending)
+    entries = 0
+    mismatch: Checkpoint | None = None
+
+    def leaves() -> Iterator[chain.ChainRow]:
+        nonlocal entries, checked, mismatch
+        for row in stream_rows(after_seq=start_size):
+            yield row
+            entries += 1
+            accumulator.add(bytes.fromhex(row.entry_hash))
+            while pending and pending[0].tree_size == accumulator.size:
+                checkpoint = pending.pop(0)
+                checked += 1
+                if mismatch is None and accumulator.root().hex() != checkpoint.root_hash:
+                    mismatch = checkpoint
+
+    chain_problem = chain.verify_chain(
+        leaves(), start_prev_hash=prev_hash, start_seq=start_size + 1
+    )
+
+    def report(problem: Problem | None) -> VerificationReport:
+        return VerificationReport(entries, checked, accumulator.size, problem)
+
+    # The chain names the exact entry; a checkpoint mismatch only bounds it, so the chain's
+    # finding wins unless the checkpoint shows damage earlier than anything the chain saw.
+    if chain_problem is not None and (mismatch is None or chain_problem.seq <= mismatch.tree_size):
+        return report(Problem(chain_problem.seq, str(chain_problem.reason), chain_problem.message))
+    if mismatch is not None:
+        return report(
+            Problem(
+                mismatch.tree_size,
+                "CHECKPOINT_ROOT_MISMATCH",
+                f"the entries up to {mismatch.tree_size} no longer hash to the signed root: "
+                "an entry up to that point was rewritten, removed or inserted",
+            )
+        )
+    if pending:
+        return report(
+            Problem(
+                pending[0].tree_size,
+                "ENTRIES_MISSING",
+                f"checkpoint at size {pending[0].tree_size} but only {accumulator.size} entries",
+            )
+        )
+    return report(check_head(accumulator))
+
+
+def failed(seq, reason, message, checkpoints) -> VerificationReport:
+    return VerificationReport(0, len(checkpoints), 0, Problem(seq, reason, message))
+
+
+def resume_at(
+    checkpoint: Checkpoint,
+) -> tuple[Problem | None, str, MerkleAccumulator]:
+    """Start verification after a signed checkpoint, trusting only what its signature covers.
+
+    The stored peaks at its size must hash to the signed root, and the entry at its size must
+    be the last leaf under it; the chain then continues from that entry's hash.
+    """
+    size = checkpoint.tree_size
+    accumulator = MerkleAccumulator()
+    if size == 0:
+        return None, chain.GENESIS_HASH, accumulator
+    ids = merkle.peak_node_ids(size)
+    try:
+        lookup = prefetched_lookup([*ids, (0, size - 1)])
+    except LookupError as exc:
+        return Problem(size, "TREE_NODES_MISSING", str(exc)), "", accumulator
+    peaks = [lookup(level, index) for level, index in ids]
+    accumulator = MerkleAccumulator(size, peaks)
+    if accumulator.root().hex() != checkpoint.root_hash:
+        return (
+            Problem(size, "TREE_NODES_ALTERED", "stored tree nodes disagree with the checkpoint"),
+            "",
+            accumulator,
+        )
+    last = LedgerEntry.objects.filter(seq=size).values_list("entry_hash", flat=True).first()
+    if last is None or merkle.leaf_hash(bytes.fromhex(last)) != lookup(0, size - 1):
+        return (
+            Problem(size, "ENTRY_HASH_MISMATCH", "the checkpoint's last entry was changed"),
+            "",
+            accumulator,
+        )
+    return None, last, accumulator
+
+
+def check_head(accumulator: MerkleAccumulator) -> Problem | None:
+    head = LedgerHead.objects.filter(pk=1).first()
+    head_seq = head.seq if head else 0
+    if head_seq != accumulator.size:
+        return Problem(
+            min(head_seq, accumulator.size) + 1,
+            "HEAD_MISMATCH",
+            f"the head says {head_seq} entries, the table holds {accumulator.size}: "
+            "entries were added or removed outside the append service",
+        )
+    if accumulator.size == 0:
+        return None
+    stored_root = merkle.tree_root(
+        accumulator.size, prefetched_lookup(merkle.peak_node_ids(accumulator.size))
+    )
+    if stored_root != accumulator.root():
+        return Problem(
+            accumulator.size,
+            "TREE_NODES_ALTERED",
+            "the stored Merkle nodes do not match the entries; proofs served would not verify",
+        )
+    return None
