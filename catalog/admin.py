@@ -20,6 +20,7 @@ from catalog.exports import catalog_export_response
 from catalog.imports import COLUMNS, MAX_ROWS, catalog_import_csv
 from catalog.models import Brand, Listing, Product, Retailer, Review
 from catalog.selectors import product_list_with_market
+from catalog.signals import announce_list_price
 
 admin.site.site_header = "WatchPrice back office"
 admin.site.site_title = "WatchPrice back office"
@@ -49,7 +50,10 @@ class BrandAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(product_count=Count("products"))
+        # The aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        return (
+            super().get_queryset(request).annotate(product_count=Count("products")).order_by("name")
+        )
 
     @admin.display(description="products", ordering="product_count")
     def product_count(self, brand: Brand) -> int:
@@ -126,6 +130,12 @@ class ProductAdmin(admin.ModelAdmin):
     )
     inlines = (ListingInline,)
     actions = ("export_selected_as_csv",)
+
+    def save_model(self, request, obj, form, change):
+        # Django wraps the change form in a transaction, so the ledger entry commits with it.
+        previous = form.initial.get("list_price") if change else None
+        super().save_model(request, obj, form, change)
+        announce_list_price(product=obj, previous=previous, source="admin", user=request.user)
 
     def get_queryset(self, request):
         queryset = product_list_with_market()
@@ -339,7 +349,10 @@ class RetailerAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(listing_count=Count("listings"))
+        # The aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        return (
+            super().get_queryset(request).annotate(listing_count=Count("listings")).order_by("name")
+        )
 
     @admin.display(description="MAP", ordering="map_percentage")
     def map_display(self, retailer: Retailer) -> str:

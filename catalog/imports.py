@@ -47,6 +47,7 @@ from django.utils.text import slugify
 
 from catalog.currencies import CURRENCY_CODES
 from catalog.models import Brand, Listing, Product, Retailer
+from catalog.signals import ListPriceChange, announce_list_prices
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ def catalog_import_csv(
 
     try:
         with transaction.atomic():
-            _write(plan, result)
+            _write(plan, result, user=user)
     except IntegrityError:
         logger.exception("catalog import hit a constraint after validating")
         return ImportResult(
@@ -614,25 +615,30 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterator[list]:
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def _write(plan: _Plan, result: ImportResult) -> None:
+def _write(plan: _Plan, result: ImportResult, *, user) -> None:
     now = timezone.now()
     for brand in plan.new_brands:
         brand.save()
     result.brands_created = len(plan.new_brands)
 
     new_products, changed_products, changed_fields = [], [], set()
+    price_changes = []
     for planned in plan.products:
         if planned.existing is None:
             planned.existing = Product(
                 brand=planned.brand, reference=planned.row.reference, **planned.row.product
             )
             new_products.append(planned.existing)
-        elif changed := _apply(planned.existing, planned.row.product):
-            planned.existing.updated_at = now
-            changed_products.append(planned.existing)
-            changed_fields.update(changed)
+            price_changes.append(ListPriceChange(planned.existing, None))
         else:
-            result.products_unchanged += 1
+            previous = planned.existing.list_price
+            if changed := _apply(planned.existing, planned.row.product):
+                planned.existing.updated_at = now
+                changed_products.append(planned.existing)
+                changed_fields.update(changed)
+                price_changes.append(ListPriceChange(planned.existing, previous))
+            else:
+                result.products_unchanged += 1
     Product.objects.bulk_create(new_products, batch_size=BATCH_SIZE)
     if changed_products:
         Product.objects.bulk_update(
@@ -640,6 +646,7 @@ def _write(plan: _Plan, result: ImportResult) -> None:
         )
     result.products_created = len(new_products)
     result.products_updated = len(changed_products)
+    announce_list_prices(changes=price_changes, source="csv_import", user=user)
 
     new_listings, changed_listings, changed_fields = [], [], set()
     for planned in plan.products:

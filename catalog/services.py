@@ -14,6 +14,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 
 from catalog.models import Brand, Listing, Product, Retailer, Review
+from catalog.signals import announce_list_price
 
 PRODUCT_FIELDS = (
     "brand",
@@ -81,6 +82,8 @@ def product_create(
     mpn: str = "",
     asin: str = "",
     in_inventory_since: date | None = None,
+    user=None,
+    source: str = "api",
 ) -> Product:
     product = Product(
         brand=brand,
@@ -98,11 +101,20 @@ def product_create(
         asin=asin,
         in_inventory_since=in_inventory_since,
     )
-    return _save(product)
+    with transaction.atomic():
+        _save(product)
+        announce_list_price(product=product, previous=None, source=source, user=user)
+    return product
 
 
-def product_update(*, product: Product, data: Mapping[str, Any]) -> Product:
-    return _update(product, data, allowed=PRODUCT_FIELDS)
+def product_update(
+    *, product: Product, data: Mapping[str, Any], user=None, source: str = "api"
+) -> Product:
+    previous = product.list_price
+    with transaction.atomic():
+        _update(product, data, allowed=PRODUCT_FIELDS)
+        announce_list_price(product=product, previous=previous, source=source, user=user)
+    return product
 
 
 def retailer_create(

@@ -1,26 +1,32 @@
 from django.dispatch import receiver
 
-from catalog.signals import list_price_changed
+from catalog.signals import list_prices_changed
 from ledger.models import LedgerEntry
-from ledger.services import ledger_append
+from ledger.services import AppendRequest, ledger_append_many
 
 
-@receiver(list_price_changed, dispatch_uid="ledger-records-list-price")
-def record_list_price(sender, *, product, previous, source, user=None, **kwargs):
-    ledger_append(
-        kind=LedgerEntry.Kind.LIST_PRICE_SET,
-        product_id=product.pk,
-        payload={
-            "product": {
-                "id": product.pk,
-                "brand": product.brand.name,
-                "reference": product.reference,
-            },
-            "list_price": product.list_price,
-            "previous": previous,
-            "currency": product.currency,
-            "source": source,
-            "changed_by": user.get_username() if user else None,
-        },
-        idempotency_key=kwargs.get("idempotency_key"),
+@receiver(list_prices_changed, dispatch_uid="ledger-records-list-prices")
+def record_list_prices(sender, *, changes, source, user=None, **kwargs):
+    changed_by = user.get_username() if user else None
+    ledger_append_many(
+        requests=[
+            AppendRequest(
+                kind=LedgerEntry.Kind.LIST_PRICE_SET,
+                product_id=change.product.pk,
+                payload={
+                    "product": {
+                        "id": change.product.pk,
+                        "brand": change.product.brand.name,
+                        "reference": change.product.reference,
+                    },
+                    "list_price": change.product.list_price,
+                    "previous": change.previous,
+                    "currency": change.product.currency,
+                    "source": source,
+                    "changed_by": changed_by,
+                },
+                idempotency_key=change.idempotency_key,
+            )
+            for change in changes
+        ]
     )

@@ -1,15 +1,20 @@
 """Re-verify the stored ledger: the chain, the Merkle tree, the head and every checkpoint.
 
 Reads only. Rows are streamed in storage order (by primary key), so rows moved around by a
-direct database edit show up as reordered even when their `seq` values were swapped too.
+direct database edit show up as reordered even when their `seq` values were swapped too. The
+stored Merkle nodes are streamed the same way beside them and must be exactly the nodes the
+entries complete, in the order appending wrote them: any node altered, removed or added would
+otherwise go unseen until a proof served from it failed to verify.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from ledger import chain, merkle
 from ledger.checkpoint import InvalidCheckpoint, verify_checkpoint
-from ledger.models import Checkpoint, LedgerEntry, LedgerHead
+from ledger.models import Checkpoint, LedgerEntry, LedgerHead, MerkleNode
 from ledger.services import ledger_public_key, prefetched_lookup
 
 CHUNK = 5000
@@ -48,14 +53,20 @@ class MerkleAccumulator:
             (level, node) for (level, _), node in zip(ids, peaks or [], strict=True)
         ]
 
-    def add(self, leaf: bytes) -> None:
+    def add(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Add a leaf; return the nodes it completes, as `merkle.new_perfect_nodes` does."""
+        index = self.size
         level, node = 0, merkle.leaf_hash(leaf)
+        completed = [(0, index, node)]
         stack = self.stack
         while stack and stack[-1][0] == level:
             node = merkle.node_hash(stack.pop()[1], node)
             level += 1
+            index >>= 1
+            completed.append((level, index, node))
         stack.append((level, node))
         self.size += 1
+        return completed
 
     def root(self) -> bytes:
         if not self.stack:
@@ -84,6 +95,48 @@ def stream_rows(*, after_seq: int = 0) -> Iterator[chain.ChainRow]:
     )
     for row in rows:
         yield chain.ChainRow(*row)
+
+
+def stream_nodes(*, after_size: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """Stored Merkle nodes in storage order, leaving out those complete at `after_size` leaves."""
+    nodes = MerkleNode.objects.order_by("pk")
+    if after_size:
+        # Node (level, index) is completed by leaf (index + 1) * 2**level - 1, so it is newer
+        # than the first `after_size` leaves exactly when index >= after_size >> level.
+        newer = Q(level__gte=after_size.bit_length())
+        for level in range(after_size.bit_length()):
+            newer |= Q(level=level, index__gte=after_size >> level)
+        nodes = nodes.filter(newer)
+    for level, index, node in nodes.values_list("level", "index", "hash").iterator(
+        chunk_size=CHUNK
+    ):
+        yield level, index, bytes(node)
+
+
+def node_problem(
+    expected: tuple[int, int, bytes] | None, stored: tuple[int, int, bytes] | None
+) -> Problem:
+    """Why the stored node differs from the one the entries complete, at the entry completing it."""
+    if expected is None:
+        level, index, _ = stored
+        return Problem(
+            (index + 1) << level,
+            "TREE_NODES_ALTERED",
+            f"the node at level {level}, index {index} is stored but no entry completes it: "
+            "entries were removed, or nodes added",
+        )
+    level, index, _ = expected
+    where = f"the Merkle node at level {level}, index {index}"
+    if stored is None:
+        return Problem((index + 1) << level, "TREE_NODES_MISSING", f"{where} is not stored")
+    if stored[:2] != expected[:2]:
+        message = (
+            f"{where} should come next but the node at level {stored[0]}, index {stored[1]} "
+            "does: nodes were removed, added or moved"
+        )
+    else:
+        message = f"{where} does not match the entries; proofs served would not verify"
+    return Problem((index + 1) << level, "TREE_NODES_ALTERED", message)
 
 
 def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationReport:
@@ -117,13 +170,20 @@ def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationR
     checked = len(checkpoints) - len(pending)
     entries = 0
     mismatch: Checkpoint | None = None
+    stored_nodes = stream_nodes(after_size=start_size)
+    bad_node: Problem | None = None
+    last_hash = prev_hash
 
     def leaves() -> Iterator[chain.ChainRow]:
-        nonlocal entries, checked, mismatch
+        nonlocal entries, checked, mismatch, bad_node, last_hash
         for row in stream_rows(after_seq=start_size):
             yield row
             entries += 1
-            accumulator.add(bytes.fromhex(row.entry_hash))
+            last_hash = row.entry_hash
+            for node in accumulator.add(bytes.fromhex(row.entry_hash)):
+                stored = next(stored_nodes, None)
+                if stored != node and bad_node is None:
+                    bad_node = node_problem(node, stored)
             while pending and pending[0].tree_size == accumulator.size:
                 checkpoint = pending.pop(0)
                 checked += 1
@@ -158,7 +218,13 @@ def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationR
                 f"checkpoint at size {pending[0].tree_size} but only {accumulator.size} entries",
             )
         )
-    return report(check_head(accumulator))
+    head_problem = check_head(accumulator, last_hash)
+    if head_problem is not None:
+        return report(head_problem)
+    if bad_node is not None:
+        return report(bad_node)
+    extra = next(stored_nodes, None)
+    return report(node_problem(None, extra) if extra is not None else None)
 
 
 def failed(seq, reason, message, checkpoints) -> VerificationReport:
@@ -200,7 +266,7 @@ def resume_at(
     return None, last, accumulator
 
 
-def check_head(accumulator: MerkleAccumulator) -> Problem | None:
+def check_head(accumulator: MerkleAccumulator, last_hash: str) -> Problem | None:
     head = LedgerHead.objects.filter(pk=1).first()
     head_seq = head.seq if head else 0
     if head_seq != accumulator.size:
@@ -210,15 +276,11 @@ def check_head(accumulator: MerkleAccumulator) -> Problem | None:
             f"the head says {head_seq} entries, the table holds {accumulator.size}: "
             "entries were added or removed outside the append service",
         )
-    if accumulator.size == 0:
-        return None
-    stored_root = merkle.tree_root(
-        accumulator.size, prefetched_lookup(merkle.peak_node_ids(accumulator.size))
-    )
-    if stored_root != accumulator.root():
+    if head is not None and head.entry_hash != last_hash:
+        # The next append would chain to this hash and fork the ledger.
         return Problem(
-            accumulator.size,
-            "TREE_NODES_ALTERED",
-            "the stored Merkle nodes do not match the entries; proofs served would not verify",
+            head_seq,
+            "HEAD_MISMATCH",
+            f"the head's entry hash is not entry {head_seq}'s: the head was rewritten",
         )
     return None

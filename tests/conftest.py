@@ -2,8 +2,6 @@ import os
 
 import pytest
 
-from tests.factories import UserFactory
-
 # CI sets this on the run against PostgreSQL and Redis: a test that needs a service it cannot
 # reach must fail there, not quietly skip.
 REQUIRE_SERVICES = os.environ.get("WATCHPRICE_REQUIRE_SERVICES") == "1"
@@ -15,13 +13,19 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Factories are imported inside fixtures so the pure-computation tests (extraction, Merkle
+# proofs) also run without Django: `pytest tests/ledger/test_merkle.py -p no:django`.
 @pytest.fixture
 def user(db):
+    from tests.factories import UserFactory
+
     return UserFactory()
 
 
 @pytest.fixture
 def admin_user(db):
+    from tests.factories import UserFactory
+
     return UserFactory(username="admin", is_staff=True, is_superuser=True)
 
 
@@ -50,7 +54,10 @@ def unused_loopback_port() -> int:
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts with an empty cache: throttle counts and breaker state don't leak."""
-    from django.core.cache import cache
+    from django.conf import settings
 
-    cache.clear()
+    if settings.configured:  # not under `-p no:django`
+        from django.core.cache import cache
+
+        cache.clear()
     yield

@@ -203,8 +203,6 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6.0's default, adopted now
-
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
 

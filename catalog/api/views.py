@@ -65,12 +65,12 @@ class WatchViewSet(CreateListRetrieveUpdateViewSet):
     ]
 
     def perform_create(self, serializer):
-        product = services.product_create(**serializer.validated_data)
+        product = services.product_create(**serializer.validated_data, user=self.request.user)
         serializer.instance = self.reload(product)
 
     def perform_update(self, serializer):
         product = services.product_update(
-            product=serializer.instance, data=serializer.validated_data
+            product=serializer.instance, data=serializer.validated_data, user=self.request.user
         )
         serializer.instance = self.reload(product)
 
