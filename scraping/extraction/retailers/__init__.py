@@ -1,0 +1,1 @@
+"""Per-retailer extractors; `factory` picks one for a retailer."""
