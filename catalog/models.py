@@ -212,6 +212,8 @@ class Listing(models.Model):
     )
     last_probed_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # A worker probing this listing holds it until then; see scraping.services.listing_claim.
+    probe_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -49,11 +49,11 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, got {value!r}.") from None
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(name: str, default: list[str], sep: str = ",") -> list[str]:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return [item.strip() for item in value.split(sep) if item.strip()]
 
 
 def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
@@ -311,6 +311,49 @@ if LEDGER_SIGNING_KEY:
             "LEDGER_SIGNING_KEY must be the base64 encoding of a 32-byte Ed25519 seed."
         )
 
+# --- Scraping --------------------------------------------------------------------------------
+# The demo marketplace the run command serves on loopback; seed_demo points its retailers here.
+DEMO_MARKETPLACE_URL = env_url(
+    "DEMO_MARKETPLACE_URL", "http://127.0.0.1:8001", schemes=("http", "https")
+)
+# Outbound fetches go to public addresses only. These host:port pairs are let through anyway:
+# by default in DEBUG just the demo marketplace, never all of loopback.
+FETCH_ALLOWED_HOSTS = env_list(
+    "FETCH_ALLOWED_HOSTS", [urlsplit(DEMO_MARKETPLACE_URL).netloc] if DEBUG else []
+)
+# User agents contain commas, so this list is separated by "|".
+FETCH_USER_AGENTS = env_list("FETCH_USER_AGENTS", [], sep="|")
+FETCH_PROXIES = env_list("FETCH_PROXIES", [])
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5 * 1024 * 1024)
+FETCH_TIMEOUT_SECONDS = env_int("FETCH_TIMEOUT_SECONDS", 30)
+FETCH_MAX_ATTEMPTS = env_int("FETCH_MAX_ATTEMPTS", 3)
+# "direct" fetches pages ourselves; "provider" goes through the scraping provider below.
+SCRAPING_TRANSPORT = env_str("SCRAPING_TRANSPORT", "direct")
+if SCRAPING_TRANSPORT not in {"direct", "provider"}:
+    raise ImproperlyConfigured(
+        f"SCRAPING_TRANSPORT must be 'direct' or 'provider', got {SCRAPING_TRANSPORT!r}."
+    )
+# An Oxylabs-compatible provider: realtime and push-pull APIs, credentials for basic auth.
+SCRAPING_PROVIDER_REALTIME_URL = env_str(
+    "SCRAPING_PROVIDER_REALTIME_URL", "https://realtime.oxylabs.io"
+)
+SCRAPING_PROVIDER_API_URL = env_str("SCRAPING_PROVIDER_API_URL", "https://data.oxylabs.io")
+SCRAPING_PROVIDER_USERNAME = env_str("SCRAPING_PROVIDER_USERNAME", "")
+SCRAPING_PROVIDER_PASSWORD = env_str("SCRAPING_PROVIDER_PASSWORD", "")
+if SCRAPING_TRANSPORT == "provider" and not (
+    SCRAPING_PROVIDER_USERNAME and SCRAPING_PROVIDER_PASSWORD
+):
+    raise ImproperlyConfigured(
+        "SCRAPING_TRANSPORT=provider needs SCRAPING_PROVIDER_USERNAME and "
+        "SCRAPING_PROVIDER_PASSWORD."
+    )
+# Where the provider can reach our batch webhook (https://…); empty: poll for results instead.
+SCRAPING_CALLBACK_BASE_URL = env_str("SCRAPING_CALLBACK_BASE_URL", "")
+# A local headless Chromium for retailers whose pages need JavaScript; empty: none.
+SCRAPING_BROWSER_PATH = env_str("SCRAPING_BROWSER_PATH", "")
+PROBE_PAGE_RETENTION_DAYS = env_int("PROBE_PAGE_RETENTION_DAYS", 90)
+PROBE_LEASE_SECONDS = env_int("PROBE_LEASE_SECONDS", 300)
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
@@ -318,4 +361,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # One line per outbound request is noise; failures are logged by the probe service.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

@@ -1,0 +1,322 @@
+"""Probing a listing: claim it, fetch its page, read it, record the probe, and on success update
+the listing and append the observation to the ledger.
+
+A probe that fails in any way records why and leaves the listing's last good price alone.
+"""
+
+import hashlib
+import logging
+import time
+import zlib
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote, urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog.models import Listing, Product
+from ledger.models import LedgerEntry
+from ledger.services import ledger_append
+from scraping.assessment import Assessment, assess_page
+from scraping.models import Probe, ProbePage
+from scraping.signals import probe_finished
+from scraping.transports import DirectTransport, PageFetch, PageUnavailable, Transport
+
+logger = logging.getLogger(__name__)
+
+
+class ProbeNotPossible(Exception):
+    """The listing cannot be probed at all (no URL can be made for it)."""
+
+
+# --- Claiming -------------------------------------------------------------------------------
+
+
+def listing_claim(*, listing_id: int) -> bool:
+    """Take the listing for one probe; False when another worker holds it.
+
+    One conditional UPDATE decides, so two workers never probe the same listing at once. The
+    lease expires on its own, so a worker that dies does not hold the listing forever.
+    """
+    now = timezone.now()
+    claimed = (
+        Listing.objects.filter(pk=listing_id)
+        .filter(Q(probe_lease_until__isnull=True) | Q(probe_lease_until__lt=now))
+        .update(probe_lease_until=now + timedelta(seconds=settings.PROBE_LEASE_SECONDS))
+    )
+    return claimed == 1
+
+
+def listing_release(*, listing_id: int) -> None:
+    Listing.objects.filter(pk=listing_id).update(probe_lease_until=None)
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def listing_probe_url(listing: Listing) -> str:
+    """The listing's stored URL, else one made from the retailer's product URL pattern."""
+    if listing.url:
+        return listing.url
+    retailer, product = listing.retailer, listing.product
+    if retailer.product_url_pattern:
+        path = retailer.product_url_pattern.format(
+            brand=quote(slugify(product.brand.name)),
+            reference=quote(slugify(product.reference.replace("/", "-").replace(".", "-"))),
+            sku=quote(product.sku or listing.retailer_item_id),
+            item_id=quote(listing.retailer_item_id),
+        )
+        return urljoin(retailer.base_url.rstrip("/") + "/", path.lstrip("/"))
+    raise ProbeNotPossible(
+        f"{listing} has no URL and {retailer} has no product URL pattern to make one."
+    )
+
+
+# --- Probing ---------------------------------------------------------------------------------
+
+
+def default_transport() -> Transport:
+    if settings.SCRAPING_TRANSPORT == "provider":
+        from scraping.provider.transport import ProviderRealtimeTransport
+
+        return ProviderRealtimeTransport.from_settings()
+    return DirectTransport()
+
+
+def listing_probe(
+    *,
+    listing_id: int,
+    trigger: str = Probe.Trigger.SCHEDULE,
+    transport: Transport | None = None,
+    user=None,
+) -> Probe | None:
+    """Probe one listing now. None when another worker is already probing it."""
+    if not listing_claim(listing_id=listing_id):
+        return None
+    try:
+        listing = Listing.objects.select_related("product__brand", "retailer").get(pk=listing_id)
+        transport = transport or default_transport()
+        try:
+            url = listing_probe_url(listing)
+        except ProbeNotPossible as exc:
+            return probe_record_failure(
+                listing=listing,
+                url=listing.retailer.base_url,
+                failure=PageUnavailable(str(exc), status=Probe.Status.FAILED),
+                transport=transport.name,
+                trigger=trigger,
+                user=user,
+                duration_ms=0,
+            )
+        started = time.monotonic()
+        try:
+            page = transport.fetch(
+                url,
+                requests_per_minute=listing.retailer.requests_per_minute,
+                geo_location=listing.retailer.geo_location,
+            )
+        except PageUnavailable as failure:
+            return probe_record_failure(
+                listing=listing,
+                url=url,
+                failure=failure,
+                transport=transport.name,
+                trigger=trigger,
+                user=user,
+                duration_ms=elapsed_ms(started),
+            )
+        return probe_record_page(
+            listing=listing, page=page, trigger=trigger, user=user, duration_ms=elapsed_ms(started)
+        )
+    finally:
+        listing_release(listing_id=listing_id)
+
+
+def elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def listing_identifiers(listing: Listing) -> dict[str, str]:
+    identifiers = listing.product.identifiers()
+    if listing.retailer_item_id:
+        identifiers["item_id"] = listing.retailer_item_id
+    return identifiers
+
+
+def probe_record_page(
+    *,
+    listing: Listing,
+    page: PageFetch,
+    trigger: str,
+    user=None,
+    duration_ms: int | None = None,
+) -> Probe:
+    """Read a fetched page and record what it says about the listing."""
+    try:
+        assessment = assess_page(
+            page.body,
+            url=page.url,
+            final_url=page.final_url,
+            retailer_currency=listing.retailer.currency,
+            extractor=listing.retailer.extractor,
+            selectors=listing.retailer.selectors,
+            identifiers=listing_identifiers(listing),
+        )
+    except Exception as exc:
+        # A page that breaks the reader is recorded, with the page kept, rather than lost.
+        logger.exception("extraction failed for %s", page.final_url)
+        assessment = Assessment(status=Probe.Status.FAILED, error_message=f"extraction: {exc}")
+    return save_probe(
+        listing=listing,
+        page=page,
+        assessment=assessment,
+        trigger=trigger,
+        user=user,
+        duration_ms=duration_ms,
+    )
+
+
+def probe_record_failure(
+    *,
+    listing: Listing,
+    url: str,
+    failure: PageUnavailable,
+    transport: str,
+    trigger: str,
+    user=None,
+    duration_ms: int | None = None,
+) -> Probe:
+    with transaction.atomic():
+        probe = Probe.objects.create(
+            listing=listing,
+            status=failure.status,
+            trigger=trigger,
+            transport=transport,
+            url=url,
+            final_url=failure.final_url,
+            http_status=failure.http_status,
+            page_accessible=False,
+            error_message=str(failure),
+            attempts=failure.attempts,
+            duration_ms=duration_ms,
+            geo_location=listing.retailer.geo_location,
+            requested_by=user,
+        )
+        Listing.objects.filter(pk=listing.pk).update(last_probed_at=probe.created_at)
+        announce(probe)
+    return probe
+
+
+def save_probe(
+    *,
+    listing: Listing,
+    page: PageFetch,
+    assessment: Assessment,
+    trigger: str,
+    user=None,
+    duration_ms: int | None = None,
+) -> Probe:
+    body_sha256 = hashlib.sha256(page.body).hexdigest()
+    with transaction.atomic():
+        probe = Probe.objects.create(
+            listing=listing,
+            status=assessment.status,
+            trigger=trigger,
+            transport=page.transport,
+            extractor=assessment.extractor,
+            url=page.url,
+            final_url=page.final_url,
+            http_status=page.http_status,
+            price=assessment.price,
+            regular_price=assessment.regular_price,
+            currency=assessment.currency,
+            product_available=assessment.available,
+            page_accessible=True,
+            error_message=assessment.error_message,
+            raw_title=assessment.title,
+            geo_location=listing.retailer.geo_location,
+            identity_matched_on=assessment.identity_matched_on,
+            sources=assessment.sources,
+            disagreements=assessment.disagreements,
+            attempts=page.attempts,
+            duration_ms=duration_ms,
+            body_sha256=body_sha256,
+            requested_by=user,
+        )
+        ProbePage.objects.create(
+            probe=probe,
+            body=zlib.compress(page.body, 6),
+            content_type=page.content_type,
+            size=len(page.body),
+            sha256=body_sha256,
+        )
+        listing_changes: dict = {"last_probed_at": probe.created_at}
+        if assessment.status == Probe.Status.SUCCESS:
+            listing_changes.update(
+                last_price=assessment.price,
+                last_regular_price=assessment.regular_price,
+                available=assessment.available,
+                last_success_at=probe.created_at,
+            )
+            if assessment.currency:
+                listing_changes["currency"] = assessment.currency
+            probe.ledger_seq = record_observation(probe=probe, listing=listing).seq
+            probe.save(update_fields=["ledger_seq"])
+        elif (
+            assessment.status in (Probe.Status.NO_PRICE, Probe.Status.PRICE_HIDDEN)
+            and assessment.available is not None
+        ):
+            # The page is ours and says whether it can be bought, even without a price.
+            listing_changes["available"] = assessment.available
+        Listing.objects.filter(pk=listing.pk).update(**listing_changes)
+        Product.objects.filter(pk=listing.product_id).update(last_scraped_at=probe.created_at)
+        announce(probe)
+    return probe
+
+
+def record_observation(*, probe: Probe, listing: Listing) -> LedgerEntry:
+    return ledger_append(
+        kind=LedgerEntry.Kind.OBSERVATION,
+        product_id=listing.product_id,
+        listing_id=listing.pk,
+        retailer_id=listing.retailer_id,
+        payload={
+            "probe": probe.pk,
+            "listing": listing.pk,
+            "product": listing.product_id,
+            "retailer": listing.retailer_id,
+            "price": probe.price,
+            "regular_price": probe.regular_price,
+            "currency": probe.currency or listing.currency,
+            "available": probe.product_available,
+            "url": probe.url,
+            "final_url": probe.final_url,
+            "page_sha256": probe.body_sha256,
+            "observed_at": probe.created_at,
+        },
+        idempotency_key=f"probe:{probe.pk}",
+    )
+
+
+def announce(probe: Probe) -> None:
+    """Tell the apps above (pricing, alerts) once the probe is committed."""
+    transaction.on_commit(lambda: probe_finished.send(sender=Probe, probe_id=probe.pk), robust=True)
+
+
+# --- Housekeeping ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    pages_deleted: int
+
+
+def probe_pages_purge() -> PurgeResult:
+    """Delete stored pages past the retention period, except those pinned as evidence."""
+    cutoff = timezone.now() - timedelta(days=settings.PROBE_PAGE_RETENTION_DAYS)
+    deleted, _ = ProbePage.objects.filter(created_at__lt=cutoff, pinned=False).delete()
+    return PurgeResult(pages_deleted=deleted)
