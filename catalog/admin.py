@@ -343,7 +343,15 @@ class RetailerAdmin(admin.ModelAdmin):
         ),
         (
             "Scraping",
-            {"fields": ("extractor", "selectors", "product_url_pattern", "requests_per_minute")},
+            {
+                "fields": (
+                    "extractor",
+                    "selectors",
+                    "product_url_pattern",
+                    "search_url_pattern",
+                    "requests_per_minute",
+                )
+            },
         ),
         ("History", {"fields": readonly_fields, "classes": ("collapse",)}),
     )

@@ -231,6 +231,7 @@ def seed_demo_catalog(*, today: date | None = None) -> SeedSummary:
                 "requests_per_minute": spec.requests_per_minute,
                 "extractor": spec.extractor,
                 "product_url_pattern": "/watches/{brand}/{reference}",
+                "search_url_pattern": "/search?q={query}",
                 "selectors": spec.selectors,
             },
         )

@@ -170,6 +170,11 @@ class Retailer(models.Model):
         blank=True,
         help_text="Path or URL with {brand}, {reference}, {sku}, e.g. /watches/{brand}/{reference}",
     )
+    search_url_pattern = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Search page with {query}, e.g. /search?q={query}; finds listings without a URL.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

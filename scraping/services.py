@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urljoin
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -21,16 +22,13 @@ from django.utils.text import slugify
 from catalog.models import Listing, Product
 from ledger.models import LedgerEntry
 from ledger.services import ledger_append
+from scraping import discovery
 from scraping.assessment import Assessment, assess_page
 from scraping.models import Probe, ProbePage
 from scraping.signals import probe_finished
 from scraping.transports import DirectTransport, PageFetch, PageUnavailable, Transport
 
 logger = logging.getLogger(__name__)
-
-
-class ProbeNotPossible(Exception):
-    """The listing cannot be probed at all (no URL can be made for it)."""
 
 
 # --- Claiming -------------------------------------------------------------------------------
@@ -58,8 +56,9 @@ def listing_release(*, listing_id: int) -> None:
 # --- URLs -----------------------------------------------------------------------------------
 
 
-def listing_probe_url(listing: Listing) -> str:
-    """The listing's stored URL, else one made from the retailer's product URL pattern."""
+def listing_probe_url(listing: Listing) -> str | None:
+    """The listing's stored URL, else one made from the retailer's product URL pattern; None
+    when only a search (discovery) can find it."""
     if listing.url:
         return listing.url
     retailer, product = listing.retailer, listing.product
@@ -71,9 +70,39 @@ def listing_probe_url(listing: Listing) -> str:
             item_id=quote(listing.retailer_item_id),
         )
         return urljoin(retailer.base_url.rstrip("/") + "/", path.lstrip("/"))
-    raise ProbeNotPossible(
-        f"{listing} has no URL and {retailer} has no product URL pattern to make one."
+    return None
+
+
+def listing_discover_url(*, listing: Listing, transport: Transport) -> str:
+    """Find the listing's page through the retailer's search page and save it on the listing.
+
+    Raises PageUnavailable when the search cannot be read or shows no page for the product.
+    """
+    retailer = listing.retailer
+    if not retailer.search_url_pattern:
+        raise PageUnavailable(
+            f"{listing} has no URL, and {retailer} has neither a product URL pattern nor a "
+            "search URL pattern to find one.",
+            status=Probe.Status.FAILED,
+        )
+    query = listing.product.reference
+    page = transport.fetch(
+        discovery.search_url(retailer.search_url_pattern, base_url=retailer.base_url, query=query),
+        requests_per_minute=retailer.requests_per_minute,
+        geo_location=retailer.geo_location,
     )
+    link = discovery.find_product_link(
+        page.body, page_url=page.final_url, identifiers=listing_identifiers(listing)
+    )
+    if link is None:
+        raise PageUnavailable(
+            f"{retailer}'s search for {query!r} shows no page for this product.",
+            status=Probe.Status.NOT_FOUND,
+            final_url=page.final_url,
+        )
+    Listing.objects.filter(pk=listing.pk).update(url=link)
+    listing.url = link
+    return link
 
 
 # --- Probing ---------------------------------------------------------------------------------
@@ -100,20 +129,10 @@ def listing_probe(
     try:
         listing = Listing.objects.select_related("product__brand", "retailer").get(pk=listing_id)
         transport = transport or default_transport()
-        try:
-            url = listing_probe_url(listing)
-        except ProbeNotPossible as exc:
-            return probe_record_failure(
-                listing=listing,
-                url=listing.retailer.base_url,
-                failure=PageUnavailable(str(exc), status=Probe.Status.FAILED),
-                transport=transport.name,
-                trigger=trigger,
-                user=user,
-                duration_ms=0,
-            )
         started = time.monotonic()
+        url = listing_probe_url(listing)
         try:
+            url = url or listing_discover_url(listing=listing, transport=transport)
             page = transport.fetch(
                 url,
                 requests_per_minute=listing.retailer.requests_per_minute,
@@ -122,7 +141,7 @@ def listing_probe(
         except PageUnavailable as failure:
             return probe_record_failure(
                 listing=listing,
-                url=url,
+                url=url or failure.final_url or listing.retailer.base_url,
                 failure=failure,
                 transport=transport.name,
                 trigger=trigger,
@@ -305,6 +324,25 @@ def record_observation(*, probe: Probe, listing: Listing) -> LedgerEntry:
 def announce(probe: Probe) -> None:
     """Tell the apps above (pricing, alerts) once the probe is committed."""
     transaction.on_commit(lambda: probe_finished.send(sender=Probe, probe_id=probe.pk), robust=True)
+
+
+def probes_queue(*, retailer_id: int | None = None) -> int:
+    """Queue one probe task per active listing at retailers with external checks enabled.
+
+    The tasks are sent after the surrounding transaction commits, by name, so a worker never
+    looks for rows that are not there yet.
+    """
+    listings = Listing.objects.filter(active=True, retailer__external_price_checks_enabled=True)
+    if retailer_id is not None:
+        listings = listings.filter(retailer_id=retailer_id)
+    ids = list(listings.order_by("retailer_id", "pk").values_list("pk", flat=True))
+
+    def send() -> None:
+        for listing_id in ids:
+            current_app.send_task("scraping.tasks.probe_listing", args=[listing_id])
+
+    transaction.on_commit(send)
+    return len(ids)
 
 
 # --- Housekeeping ----------------------------------------------------------------------------

@@ -110,6 +110,7 @@ class RetailerSerializer(serializers.ModelSerializer):
             "extractor",
             "selectors",
             "product_url_pattern",
+            "search_url_pattern",
             "created_at",
             "updated_at",
         ]

@@ -29,5 +29,6 @@ def extract(
     configured = retailer_currency.strip().upper() if retailer_currency else None
     hint = configured if configured in ISO_CODES else currency_from_host(url)
     page = Page(html or b"", url)
-    chosen = extractor_for(url=url, extractor=extractor, selectors=selectors)
+    # A saved page read without its address still names itself in its canonical link.
+    chosen = extractor_for(url=url or page.canonical_url, extractor=extractor, selectors=selectors)
     return chosen.extract(page, currency_hint=hint, hint_is_configured=hint == configured)
