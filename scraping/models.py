@@ -21,6 +21,7 @@ class Probe(models.Model):
         PROVIDER_REALTIME = "provider_realtime", "Provider, realtime"
         PROVIDER_BATCH = "provider_batch", "Provider, batch"
         BROWSER = "browser", "Local headless browser"
+        INTEGRATION = "integration", "Reported by an integration"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"

@@ -10,6 +10,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import quote, urljoin
 
 from celery import current_app
@@ -297,9 +298,51 @@ def save_probe(
     return probe
 
 
-def record_observation(*, probe: Probe, listing: Listing) -> LedgerEntry:
+def price_point_record(
+    *,
+    listing: Listing,
+    price: Decimal,
+    currency: str,
+    available: bool | None = None,
+    regular_price: Decimal | None = None,
+    source_url: str = "",
+    user=None,
+) -> Probe:
+    """A price an integration reports for a listing, recorded like a successful probe: the
+    listing updated, the ledger entry appended, pricing and alerts told."""
+    with transaction.atomic():
+        probe = Probe.objects.create(
+            listing=listing,
+            status=Probe.Status.SUCCESS,
+            trigger=Probe.Trigger.API,
+            transport=Probe.Transport.INTEGRATION,
+            url=source_url or listing.url or listing.retailer.base_url,
+            price=price,
+            regular_price=regular_price,
+            currency=currency,
+            product_available=available,
+            requested_by=user,
+        )
+        probe.ledger_seq = record_observation(
+            probe=probe, listing=listing, kind=LedgerEntry.Kind.PRICE_POINT
+        ).seq
+        probe.save(update_fields=["ledger_seq"])
+        Listing.objects.filter(pk=listing.pk).update(
+            last_price=price,
+            last_regular_price=regular_price,
+            available=available,
+            currency=currency,
+            last_success_at=probe.created_at,
+        )
+        announce(probe)
+    return probe
+
+
+def record_observation(
+    *, probe: Probe, listing: Listing, kind: str = LedgerEntry.Kind.OBSERVATION
+) -> LedgerEntry:
     return ledger_append(
-        kind=LedgerEntry.Kind.OBSERVATION,
+        kind=kind,
         product_id=listing.product_id,
         listing_id=listing.pk,
         retailer_id=listing.retailer_id,

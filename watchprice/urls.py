@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("catalog.api.urls")),
     path("api/", include("ledger.api.urls")),
+    path("api/", include("pricing.api.urls")),
 ]

@@ -1,0 +1,84 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from catalog.currencies import CURRENCY_CODES
+from catalog.models import Listing, Retailer
+
+
+class CurrentPriceSerializer(serializers.ModelSerializer):
+    """Seed 1's PRICES row: what a retailer charges now, as last read successfully."""
+
+    listing = serializers.IntegerField(source="pk", read_only=True)
+    product_reference = serializers.CharField(source="product.reference", read_only=True)
+    brand = serializers.CharField(source="product.brand.name", read_only=True)
+    retailer = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    price = serializers.DecimalField(
+        source="last_price", max_digits=12, decimal_places=2, read_only=True
+    )
+    regular_price = serializers.DecimalField(
+        source="last_regular_price", max_digits=12, decimal_places=2, read_only=True
+    )
+    observed_at = serializers.DateTimeField(source="last_success_at", read_only=True)
+
+    class Meta:
+        model = Listing
+        fields = [
+            "listing",
+            "product",
+            "product_reference",
+            "brand",
+            "retailer",
+            "price",
+            "regular_price",
+            "currency",
+            "available",
+            "observed_at",
+            "url",
+        ]
+        read_only_fields = fields
+
+
+class PricePointSerializer(serializers.Serializer):
+    """A price an integration reports. Name the listing, or the product and the retailer."""
+
+    listing = serializers.PrimaryKeyRelatedField(
+        queryset=Listing.objects.select_related("retailer", "product"), required=False
+    )
+    product = serializers.IntegerField(required=False, min_value=1)
+    retailer = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Retailer.objects.all(), required=False
+    )
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    regular_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    currency = serializers.ChoiceField(choices=CURRENCY_CODES)
+    available = serializers.BooleanField(required=False, allow_null=True, default=None)
+    source_url = serializers.URLField(required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        listing = data.get("listing")
+        if listing is None:
+            product, retailer = data.get("product"), data.get("retailer")
+            if product is None or retailer is None:
+                raise serializers.ValidationError(
+                    {"listing": "Give the listing, or both product and retailer."}
+                )
+            listing = (
+                Listing.objects.select_related("retailer", "product")
+                .filter(product_id=product, retailer=retailer)
+                .first()
+            )
+            if listing is None:
+                raise serializers.ValidationError(
+                    {"listing": f"Product {product} has no listing at {retailer.slug}."}
+                )
+        if not listing.active:
+            raise serializers.ValidationError({"listing": "This listing is not active."})
+        if data["currency"] != listing.currency:
+            raise serializers.ValidationError(
+                {"currency": f"The listing is priced in {listing.currency}."}
+            )
+        data["listing"] = listing
+        return data
