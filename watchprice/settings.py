@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "watchprice.middleware.htmx_login_redirect",
 ]
 
 ROOT_URLCONF = "watchprice.urls"
@@ -203,8 +204,9 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 
-LOGIN_URL = "admin:login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "scraping:product-list"
+LOGOUT_REDIRECT_URL = "login"
 
 # Production hardening; all of it is what `check --deploy` asks for.
 if not DEBUG:

@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/health", health.health_view, name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("scraping.urls")),
     path("api/", include("catalog.api.urls")),
     path("api/", include("ledger.api.urls")),
     path("api/", include("pricing.api.urls")),
