@@ -314,9 +314,10 @@ class RetailerAdmin(admin.ModelAdmin):
     form = RetailerAdminForm
     list_display = (
         "name",
-        "retailer_type",
+        "type_badge",
         "market_type",
         "map_display",
+        "open_map_violations",
         "external_price_checks_enabled",
         "politeness",
         "currency",
@@ -326,7 +327,11 @@ class RetailerAdmin(admin.ModelAdmin):
     list_filter = ("retailer_type", "market_type", "external_price_checks_enabled", "currency")
     search_fields = ("name", "slug", "domain")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("open_map_violations", "created_at", "updated_at")
+    type_badge_colours = {
+        Retailer.RetailerType.VENDOR: "#205067",
+        Retailer.RetailerType.MARKETPLACE: "#6b5b95",
+    }
     formfield_overrides = HTTPS_URLS
     fieldsets = (
         (None, {"fields": ("name", "slug", "domain", "base_url", "currency", "geo_location")}),
@@ -337,6 +342,7 @@ class RetailerAdmin(admin.ModelAdmin):
                     "retailer_type",
                     "market_type",
                     "map_percentage",
+                    "open_map_violations",
                     "external_price_checks_enabled",
                 )
             },
@@ -353,13 +359,34 @@ class RetailerAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("History", {"fields": readonly_fields, "classes": ("collapse",)}),
+        ("History", {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
     def get_queryset(self, request):
-        # The aggregate drops Meta.ordering; autocomplete pages need a stable order.
+        # The aggregate drops Meta.ordering; autocomplete pages need a stable order. Both counts
+        # join listings, so each counts distinct rows.
         return (
-            super().get_queryset(request).annotate(listing_count=Count("listings")).order_by("name")
+            super()
+            .get_queryset(request)
+            .annotate(
+                listing_count=Count("listings", distinct=True),
+                open_map_violation_count=Count(
+                    "listings__map_violations",
+                    filter=models.Q(listings__map_violations__closed_at__isnull=True),
+                    distinct=True,
+                ),
+            )
+            .order_by("name")
+        )
+
+    @admin.display(description="type", ordering="retailer_type")
+    def type_badge(self, retailer: Retailer) -> str:
+        colour = self.type_badge_colours.get(retailer.retailer_type, "#666")
+        return format_html(
+            '<span class="retailer-type-badge" style="background: {}; color: #fff; '
+            'padding: 1px 6px; border-radius: 8px; white-space: nowrap">{}</span>',
+            colour,
+            retailer.get_retailer_type_display(),
         )
 
     @admin.display(description="MAP", ordering="map_percentage")
@@ -373,6 +400,23 @@ class RetailerAdmin(admin.ModelAdmin):
     @admin.display(description="listings", ordering="listing_count")
     def listing_count(self, retailer: Retailer) -> int:
         return retailer.listing_count
+
+    @admin.display(description="MAP violations", ordering="open_map_violation_count")
+    def open_map_violations(self, retailer: Retailer) -> str | None:
+        # Marketplaces (3P) are never in violation; an unsaved retailer has nothing to count.
+        if not retailer.is_vendor or retailer.pk is None:
+            return None
+        count = retailer.open_map_violation_count
+        # pricing registers the changelist; catalog must not import pricing, only link to it.
+        url = reverse("admin:pricing_mapviolation_changelist")
+        return format_html(
+            '<a href="{}?listing__retailer__id__exact={}&amp;status=open">'
+            "{} open MAP violation{}</a>",
+            url,
+            retailer.pk,
+            count,
+            "" if count == 1 else "s",
+        )
 
 
 @admin.register(Listing)

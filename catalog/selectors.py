@@ -1,4 +1,4 @@
-from django.db.models import Count, DecimalField, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from catalog.models import Listing, Product
 
@@ -25,10 +25,7 @@ def product_list_with_market() -> QuerySet[Product]:
         Product.objects.select_related("brand")
         .annotate(
             listing_count=Count("listings", filter=Q(listings__active=True), distinct=True),
-            # The output field keeps the two decimal places SQLite would otherwise drop.
-            lowest_market_price=Subquery(
-                lowest, output_field=DecimalField(max_digits=12, decimal_places=2)
-            ),
+            lowest_market_price=Subquery(lowest),
         )
         .order_by(*Product._meta.ordering)
     )

@@ -8,9 +8,13 @@ otherwise go unseen until a proof served from it failed to verify.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.sql.constants import MULTI
 
 from ledger import chain, merkle
 from ledger.checkpoint import InvalidCheckpoint, verify_checkpoint
@@ -77,27 +81,50 @@ class MerkleAccumulator:
         return root
 
 
+ROW_FIELDS = (
+    "seq",
+    "kind",
+    "subject",
+    "recorded_at",
+    "payload",
+    "payload_hash",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+class StoredRow(NamedTuple):
+    """`chain.ChainRow`'s fields as a tuple: building frozen dataclasses costs more than hashing."""
+
+    seq: int
+    kind: str
+    subject: str
+    recorded_at: str
+    payload: str
+    payload_hash: str
+    prev_hash: str
+    entry_hash: str
+
+
+def fetch_chunks(queryset: QuerySet) -> Iterator[list[tuple]]:
+    """A values_list queryset's rows, CHUNK at a time, without the ORM's per-row work."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    yield from compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=CHUNK)
+
+
+def entry_rows(*, after_seq: int = 0) -> Iterator[StoredRow]:
+    queryset = LedgerEntry.objects.filter(seq__gt=after_seq).order_by("pk").values_list(*ROW_FIELDS)
+    make = StoredRow._make
+    for chunk in fetch_chunks(queryset):
+        yield from map(make, chunk)
+
+
 def stream_rows(*, after_seq: int = 0) -> Iterator[chain.ChainRow]:
-    rows = (
-        LedgerEntry.objects.filter(seq__gt=after_seq)
-        .order_by("pk")
-        .values_list(
-            "seq",
-            "kind",
-            "subject",
-            "recorded_at",
-            "payload",
-            "payload_hash",
-            "prev_hash",
-            "entry_hash",
-        )
-        .iterator(chunk_size=CHUNK)
-    )
-    for row in rows:
+    for row in entry_rows(after_seq=after_seq):
         yield chain.ChainRow(*row)
 
 
-def stream_nodes(*, after_size: int = 0) -> Iterator[tuple[int, int, bytes]]:
+def node_chunks(*, after_size: int = 0) -> Iterator[list[tuple]]:
     """Stored Merkle nodes in storage order, leaving out those complete at `after_size` leaves."""
     nodes = MerkleNode.objects.order_by("pk")
     if after_size:
@@ -107,10 +134,63 @@ def stream_nodes(*, after_size: int = 0) -> Iterator[tuple[int, int, bytes]]:
         for level in range(after_size.bit_length()):
             newer |= Q(level=level, index__gte=after_size >> level)
         nodes = nodes.filter(newer)
-    for level, index, node in nodes.values_list("level", "index", "hash").iterator(
-        chunk_size=CHUNK
-    ):
-        yield level, index, bytes(node)
+    return fetch_chunks(nodes.values_list("level", "index", "hash"))
+
+
+class StoredNodes:
+    """The stored nodes, compared a chunk at a time with the nodes the entries complete."""
+
+    def __init__(self, *, after_size: int) -> None:
+        self.chunks = node_chunks(after_size=after_size)
+        self.unread: list[tuple] = []
+        self.expected: list[tuple[int, int, bytes]] = []
+        self.problem: Problem | None = None
+
+    def expect(self, nodes: list[tuple[int, int, bytes]]) -> None:
+        self.expected += nodes
+        if len(self.expected) >= CHUNK:
+            self.compare()
+
+    def compare(self) -> None:
+        expected, self.expected = self.expected, []
+        if self.problem is not None:
+            return
+        while len(self.unread) < len(expected):
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            self.unread += chunk
+        stored, self.unread = self.unread[: len(expected)], self.unread[len(expected) :]
+        # One list comparison per chunk, in C, rather than one per node in Python.
+        if stored != expected:
+            at = next(i for i, node in enumerate(expected) if i >= len(stored) or stored[i] != node)
+            self.problem = node_problem(expected[at], stored[at] if at < len(stored) else None)
+
+    def finish(self) -> Problem | None:
+        """The first difference, or a node stored beyond those the entries complete."""
+        self.compare()
+        if self.problem is None:
+            extra = self.unread[:1] or next(self.chunks, [])[:1]
+            if extra:
+                self.problem = node_problem(None, extra[0])
+        return self.problem
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Read the whole ledger as of one moment, so entries committed meanwhile are not half-seen.
+
+    Without it, the head read last would count appends the entry stream started too early to
+    see, and report a healthy, busy ledger as broken. Inside a caller's transaction, the
+    caller's isolation decides.
+    """
+    if connection.in_atomic_block or connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def node_problem(
@@ -140,6 +220,11 @@ def node_problem(
 
 
 def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationReport:
+    with one_snapshot():
+        return verify_stored(from_checkpoint)
+
+
+def verify_stored(from_checkpoint: Checkpoint | None) -> VerificationReport:
     public_key = ledger_public_key()
     checkpoints = list(Checkpoint.objects.order_by("tree_size"))
     for checkpoint in checkpoints:
@@ -168,22 +253,17 @@ def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationR
 
     pending = [c for c in checkpoints if c.tree_size > start_size]
     checked = len(checkpoints) - len(pending)
-    entries = 0
     mismatch: Checkpoint | None = None
-    stored_nodes = stream_nodes(after_size=start_size)
-    bad_node: Problem | None = None
+    stored_nodes = StoredNodes(after_size=start_size)
     last_hash = prev_hash
 
-    def leaves() -> Iterator[chain.ChainRow]:
-        nonlocal entries, checked, mismatch, bad_node, last_hash
-        for row in stream_rows(after_seq=start_size):
+    def leaves() -> Iterator[StoredRow]:
+        nonlocal checked, mismatch, last_hash
+        add, expect = accumulator.add, stored_nodes.expect
+        for row in entry_rows(after_seq=start_size):
             yield row
-            entries += 1
             last_hash = row.entry_hash
-            for node in accumulator.add(bytes.fromhex(row.entry_hash)):
-                stored = next(stored_nodes, None)
-                if stored != node and bad_node is None:
-                    bad_node = node_problem(node, stored)
+            expect(add(bytes.fromhex(last_hash)))
             while pending and pending[0].tree_size == accumulator.size:
                 checkpoint = pending.pop(0)
                 checked += 1
@@ -195,7 +275,7 @@ def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationR
     )
 
     def report(problem: Problem | None) -> VerificationReport:
-        return VerificationReport(entries, checked, accumulator.size, problem)
+        return VerificationReport(accumulator.size - start_size, checked, accumulator.size, problem)
 
     # The chain names the exact entry; a checkpoint mismatch only bounds it, so the chain's
     # finding wins unless the checkpoint shows damage earlier than anything the chain saw.
@@ -218,13 +298,7 @@ def ledger_verify(*, from_checkpoint: Checkpoint | None = None) -> VerificationR
                 f"checkpoint at size {pending[0].tree_size} but only {accumulator.size} entries",
             )
         )
-    head_problem = check_head(accumulator, last_hash)
-    if head_problem is not None:
-        return report(head_problem)
-    if bad_node is not None:
-        return report(bad_node)
-    extra = next(stored_nodes, None)
-    return report(node_problem(None, extra) if extra is not None else None)
+    return report(check_head(accumulator, last_hash) or stored_nodes.finish())
 
 
 def failed(seq, reason, message, checkpoints) -> VerificationReport:

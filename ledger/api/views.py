@@ -1,5 +1,6 @@
 import json
 
+import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -22,13 +23,24 @@ from ledger.models import Checkpoint, LedgerEntry
 from ledger.services import ledger_checkpoint_create
 
 
+class LedgerEntryFilterSet(django_filters.FilterSet):
+    # Plain ids, not choices among existing rows: history outlives the objects it describes.
+    product = django_filters.NumberFilter(field_name="product_id")
+    listing = django_filters.NumberFilter(field_name="listing_id")
+    retailer = django_filters.NumberFilter(field_name="retailer_id")
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["kind", "product", "listing", "retailer"]
+
+
 class LedgerEntryViewSet(viewsets.ReadOnlyModelViewSet):
     """Ledger entries. Retrieving one adds its inclusion proof against a signed checkpoint."""
 
     queryset = LedgerEntry.objects.all()
     serializer_class = LedgerEntrySerializer
     lookup_field = "seq"
-    filterset_fields = ["kind", "product", "listing", "retailer"]
+    filterset_class = LedgerEntryFilterSet
     ordering_fields = ["seq"]
 
     @extend_schema(

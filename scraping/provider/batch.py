@@ -26,12 +26,7 @@ from scraping.models import Probe, ProviderCallback, ProviderJob
 from scraping.provider.client import ProviderClient, ProviderError
 from scraping.provider.tokens import callback_token_issue
 from scraping.provider.transport import page_from_result, provider_client, query_payload
-from scraping.services import (
-    ProbeNotPossible,
-    listing_probe_url,
-    probe_record_failure,
-    probe_record_page,
-)
+from scraping.services import listing_probe_url, probe_record_failure, probe_record_page
 from scraping.transports import PageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -45,8 +40,8 @@ TRANSPORT = Probe.Transport.PROVIDER_BATCH
 @dataclass
 class BatchSubmitted:
     jobs: list[ProviderJob] = field(default_factory=list)
-    failures: list[Probe] = field(default_factory=list)
-    """Listings no URL could be made for, recorded as failed probes."""
+    needs_discovery: list[int] = field(default_factory=list)
+    """Listings with no URL yet: only a single probe (`listing_probe`) can search for one."""
     errors: list[str] = field(default_factory=list)
     """Batches the provider refused; their listings were not submitted."""
 
@@ -63,7 +58,6 @@ def provider_callback_url() -> str:
 def provider_batch_submit(
     *,
     listing_ids: Iterable[int],
-    trigger: str = Probe.Trigger.SCHEDULE,
     render: bool = False,
     client: ProviderClient | None = None,
 ) -> BatchSubmitted:
@@ -79,19 +73,11 @@ def provider_batch_submit(
         pk__in=list(listing_ids)
     )
     for listing in listings.order_by("pk"):
-        try:
-            by_geo[listing.retailer.geo_location].append((listing, listing_probe_url(listing)))
-        except ProbeNotPossible as exc:
-            submitted.failures.append(
-                probe_record_failure(
-                    listing=listing,
-                    url=listing.retailer.base_url,
-                    failure=PageUnavailable(str(exc), status=Probe.Status.FAILED),
-                    transport=TRANSPORT,
-                    trigger=trigger,
-                    duration_ms=0,
-                )
-            )
+        url = listing_probe_url(listing)
+        if url is None:
+            submitted.needs_discovery.append(listing.pk)
+        else:
+            by_geo[listing.retailer.geo_location].append((listing, url))
     callback_url = provider_callback_url()
     for geo_location, items in by_geo.items():
         payload = query_payload(
@@ -156,6 +142,7 @@ def provider_job_process(*, job_id: str, client: ProviderClient | None = None) -
             raise
         # Results are kept for 24 hours; a job the provider has forgotten will never finish.
         return job_finish_failed(job=job, url=url, message=f"provider no longer has the job: {exc}")
+    url = job_asked_url(job, state)
     status = state.get("status")
     if status == "pending":
         return JobOutcome.PENDING
@@ -182,11 +169,11 @@ def provider_job_process(*, job_id: str, client: ProviderClient | None = None) -
     )
 
 
-def job_asked_url(job: ProviderJob) -> str:
-    try:
-        return listing_probe_url(job.listing)
-    except ProbeNotPossible:
-        return job.listing.retailer.base_url
+def job_asked_url(job: ProviderJob, state: dict | None = None) -> str:
+    """The URL the job was for: as the provider has it, else as the listing has it now."""
+    if state and isinstance(state.get("url"), str) and state["url"]:
+        return state["url"]
+    return listing_probe_url(job.listing) or job.listing.retailer.base_url
 
 
 def job_finish_failed(*, job: ProviderJob, url: str, message: str) -> JobOutcome:

@@ -51,7 +51,7 @@ class _Backoff(tenacity.wait.wait_base):
     def __init__(self, *, initial: float, maximum: float) -> None:
         self.maximum = maximum
         self.exponential = tenacity.wait_exponential_jitter(
-            initial=initial, max=maximum, jitter=initial
+            multiplier=initial, max=maximum, jitter=initial
         )
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
