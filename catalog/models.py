@@ -216,6 +216,9 @@ class Listing(models.Model):
         null=True, blank=True, help_text="Unknown until a probe reads the page."
     )
     last_probed_at = models.DateTimeField(null=True, blank=True)
+    last_probe_status = models.CharField(
+        max_length=20, blank=True, help_text="How the latest probe ended (success, blocked, …)."
+    )
     last_success_at = models.DateTimeField(null=True, blank=True)
     # A worker probing this listing holds it until then; see scraping.services.listing_claim.
     probe_lease_until = models.DateTimeField(null=True, blank=True, editable=False)

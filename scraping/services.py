@@ -226,7 +226,9 @@ def probe_record_failure(
             geo_location=listing.retailer.geo_location,
             requested_by=user,
         )
-        Listing.objects.filter(pk=listing.pk).update(last_probed_at=probe.created_at)
+        Listing.objects.filter(pk=listing.pk).update(
+            last_probed_at=probe.created_at, last_probe_status=probe.status
+        )
         announce(probe)
     return probe
 
@@ -274,7 +276,10 @@ def save_probe(
             size=len(page.body),
             sha256=body_sha256,
         )
-        listing_changes: dict = {"last_probed_at": probe.created_at}
+        listing_changes: dict = {
+            "last_probed_at": probe.created_at,
+            "last_probe_status": probe.status,
+        }
         if assessment.status == Probe.Status.SUCCESS:
             listing_changes.update(
                 last_price=assessment.price,
@@ -333,6 +338,8 @@ def price_point_record(
             available=available,
             currency=currency,
             last_success_at=probe.created_at,
+            last_probed_at=probe.created_at,
+            last_probe_status=probe.status,
         )
         announce(probe)
     return probe

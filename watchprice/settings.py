@@ -356,6 +356,12 @@ SCRAPING_BROWSER_PATH = env_str("SCRAPING_BROWSER_PATH", "")
 PROBE_PAGE_RETENTION_DAYS = env_int("PROBE_PAGE_RETENTION_DAYS", 90)
 PROBE_LEASE_SECONDS = env_int("PROBE_LEASE_SECONDS", 300)
 
+# --- Pricing ---------------------------------------------------------------------------------
+# Competitor prices older than this are stale: the engine ignores them and says so.
+PRICING_MAX_OBSERVATION_AGE_HOURS = env_int("PRICING_MAX_OBSERVATION_AGE_HOURS", 72)
+# Our own MAP when a product has no MAP override: MSRP x this share (seed 2's default 80%).
+PRICING_DEFAULT_MAP_PERCENTAGE = env_str("PRICING_DEFAULT_MAP_PERCENTAGE", "0.80")
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from catalog.currencies import CURRENCY_CODES
 from catalog.models import Listing, Retailer
+from pricing.models import MapViolation, Recommendation
 
 
 class CurrentPriceSerializer(serializers.ModelSerializer):
@@ -82,3 +83,77 @@ class PricePointSerializer(serializers.Serializer):
             )
         data["listing"] = listing
         return data
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    product_reference = serializers.CharField(source="product.reference", read_only=True)
+    brand = serializers.CharField(source="product.brand.name", read_only=True)
+    delta = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "product",
+            "product_reference",
+            "brand",
+            "status",
+            "currency",
+            "current_price",
+            "recommended_price",
+            "delta",
+            "explanation",
+            "warnings",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "applied_at",
+            "ledger_seq",
+        ]
+        read_only_fields = fields
+
+
+class BulkDecisionSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False)
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+
+
+class BulkDecisionResultSerializer(serializers.Serializer):
+    decided = RecommendationSerializer(many=True)
+    refused = serializers.DictField(child=serializers.CharField())
+
+
+class MapViolationSerializer(serializers.ModelSerializer):
+    retailer = serializers.CharField(source="listing.retailer.slug", read_only=True)
+    product = serializers.IntegerField(source="listing.product_id", read_only=True)
+    product_reference = serializers.CharField(source="listing.product.reference", read_only=True)
+    brand = serializers.CharField(source="listing.product.brand.name", read_only=True)
+    url = serializers.CharField(source="listing.url", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+    evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = MapViolation
+        fields = [
+            "id",
+            "listing",
+            "retailer",
+            "product",
+            "product_reference",
+            "brand",
+            "url",
+            "currency",
+            "map_price",
+            "lowest_price",
+            "last_price",
+            "opened_at",
+            "closed_at",
+            "is_open",
+            "opening_probe",
+            "closing_probe",
+            "evidence",
+            "opened_ledger_seq",
+            "closed_ledger_seq",
+        ]
+        read_only_fields = fields

@@ -5,4 +5,6 @@ from pricing.api import views
 router = SimpleRouter()
 router.trailing_slash = "/?"
 router.register("prices", views.PriceViewSet, basename="price")
+router.register("recommendations", views.RecommendationViewSet)
+router.register("map-violations", views.MapViolationViewSet)
 urlpatterns = router.urls

@@ -1,10 +1,24 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from catalog.models import Listing
-from pricing.api.serializers import CurrentPriceSerializer, PricePointSerializer
-from pricing.filtersets import CurrentPriceFilterSet
+from pricing import services
+from pricing.api.serializers import (
+    BulkDecisionResultSerializer,
+    BulkDecisionSerializer,
+    CurrentPriceSerializer,
+    MapViolationSerializer,
+    PricePointSerializer,
+    RecommendationSerializer,
+)
+from pricing.filtersets import (
+    CurrentPriceFilterSet,
+    MapViolationFilterSet,
+    RecommendationFilterSet,
+)
+from pricing.models import MapViolation, Recommendation
 from scraping.services import price_point_record
 from watchprice.permissions import ReadForUsersWriteWithNamedPermission
 
@@ -47,3 +61,62 @@ class PriceViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
         )
         listing = self.get_queryset().get(pk=listing.pk)
         return Response(CurrentPriceSerializer(listing).data, status=status.HTTP_201_CREATED)
+
+
+def decision_response(recommendation_id: int, decide, request) -> Response:
+    try:
+        recommendation = decide(recommendation_id=recommendation_id, user=request.user)
+    except services.DecisionRefused as exc:
+        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    return Response(RecommendationSerializer(recommendation).data)
+
+
+class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Recommended prices with their explanation. Deciding needs "change recommendation"."""
+
+    queryset = Recommendation.objects.select_related("product__brand", "decided_by")
+    serializer_class = RecommendationSerializer
+    filterset_class = RecommendationFilterSet
+    ordering_fields = ["created_at", "recommended_price"]
+    permission_classes = [ReadForUsersWriteWithNamedPermission]
+    write_permission = "pricing.change_recommendation"
+
+    @extend_schema(request=None, responses={200: RecommendationSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve and apply: our list price becomes the recommended price (in the ledger)."""
+        return decision_response(self.get_object().pk, services.recommendation_approve, request)
+
+    @extend_schema(request=None, responses={200: RecommendationSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return decision_response(self.get_object().pk, services.recommendation_reject, request)
+
+    @extend_schema(request=BulkDecisionSerializer, responses={200: BulkDecisionResultSerializer})
+    @action(detail=False, methods=["post"])
+    def decide(self, request):
+        """Approve or reject many at once; each one that cannot be decided says why."""
+        serializer = BulkDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = services.recommendations_decide(
+            recommendation_ids=serializer.validated_data["ids"],
+            approve=serializer.validated_data["decision"] == "approve",
+            user=request.user,
+        )
+        return Response(
+            {
+                "decided": RecommendationSerializer(outcome.decided, many=True).data,
+                "refused": {str(k): v for k, v in outcome.refused.items()},
+            }
+        )
+
+
+class MapViolationViewSet(viewsets.ReadOnlyModelViewSet):
+    """MAP violation episodes: open and past, with the probes that are their evidence."""
+
+    queryset = MapViolation.objects.select_related(
+        "listing__product__brand", "listing__retailer"
+    ).prefetch_related("evidence")
+    serializer_class = MapViolationSerializer
+    filterset_class = MapViolationFilterSet
+    ordering_fields = ["opened_at", "closed_at", "lowest_price"]

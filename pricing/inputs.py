@@ -1,0 +1,177 @@
+"""What the pricing engine needs, read from the database: rules, product facts, observations.
+
+Observations come from the listings themselves, which keep the latest successful reading (price,
+availability, when) and how the latest probe ended. A listing whose newest probe was blocked
+still offers its last good price, which the engine uses while it is fresh enough.
+"""
+
+from decimal import Decimal
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Q
+
+from catalog.models import Listing, Product
+from pricing.engine import Observation, ProductFacts, RuleSpec
+from pricing.models import PricingRule
+
+NEVER_PROBED = "pending"
+# Observations read from a listing's latest successful reading name no single probe.
+FROM_LISTING = 0
+
+
+def active_rules() -> list[RuleSpec]:
+    return [RuleSpec.from_rule(rule) for rule in PricingRule.objects.filter(active=True)]
+
+
+def own_map_price(*, msrp: Decimal | None, override: Decimal | None) -> Decimal | None:
+    """Our own MAP: the product's override, else MSRP x the default MAP share."""
+    if override is not None:
+        return override
+    if msrp is None:
+        return None
+    share = Decimal(settings.PRICING_DEFAULT_MAP_PERCENTAGE)
+    return (msrp * share).quantize(Decimal("0.01"))
+
+
+def product_facts(product: Product) -> ProductFacts:
+    policy = getattr(product, "map_policy", None)
+    return ProductFacts(
+        id=product.pk,
+        brand_id=product.brand_id,
+        category=product.category,
+        currency=product.currency,
+        list_price=product.list_price,
+        msrp=product.msrp,
+        cost=product.cost,
+        map_price=own_map_price(msrp=product.msrp, override=policy.map_price if policy else None),
+        in_inventory_since=product.in_inventory_since,
+    )
+
+
+def observation_from_listing(row: dict) -> Observation:
+    succeeded = row["last_price"] is not None and row["last_success_at"] is not None
+    return Observation(
+        listing_id=row["id"],
+        retailer_id=row["retailer_id"],
+        retailer_name=row["retailer__name"],
+        price=row["last_price"] if succeeded else None,
+        currency=row["currency"],
+        available=row["available"],
+        observed_at=row["last_success_at"] if succeeded else row["last_probed_at"],
+        status="success" if succeeded else (row["last_probe_status"] or NEVER_PROBED),
+        probe_id=FROM_LISTING,
+    )
+
+
+LISTING_FIELDS = (
+    "id",
+    "product_id",
+    "retailer_id",
+    "retailer__name",
+    "last_price",
+    "currency",
+    "available",
+    "last_success_at",
+    "last_probed_at",
+    "last_probe_status",
+)
+
+
+def listing_rows(*, product_ids=None):
+    listings = Listing.objects.filter(active=True).filter(
+        Q(last_success_at__isnull=False) | Q(last_probed_at__isnull=False)
+    )
+    if product_ids is not None:
+        listings = listings.filter(product_id__in=product_ids)
+    return listings.values(*LISTING_FIELDS)
+
+
+def product_observations(product: Product) -> list[Observation]:
+    return [observation_from_listing(row) for row in listing_rows(product_ids=[product.pk])]
+
+
+# --- The whole catalog, for the batch engine ------------------------------------------------
+
+
+def cents(value: Decimal | None) -> int | None:
+    # Exact: the values are Decimals with two places, straight from the database.
+    return None if value is None else int(value * 100)
+
+
+def catalog_frames(*, product_ids=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Products and observations as DataFrames in the columns `pricing.batch` documents."""
+    products = Product.objects.all()
+    if product_ids is not None:
+        products = products.filter(pk__in=product_ids)
+    rows = products.values_list(
+        "id",
+        "brand_id",
+        "category",
+        "currency",
+        "list_price",
+        "msrp",
+        "cost",
+        "map_policy__map_price",
+        "in_inventory_since",
+    )
+    product_table = pd.DataFrame(
+        [
+            (
+                pk,
+                brand_id,
+                category,
+                currency,
+                cents(list_price),
+                cents(msrp),
+                cents(cost),
+                cents(own_map_price(msrp=msrp, override=override)),
+                since,
+            )
+            for pk, brand_id, category, currency, list_price, msrp, cost, override, since in rows
+        ],
+        columns=[
+            "id",
+            "brand_id",
+            "category",
+            "currency",
+            "list_price_cents",
+            "msrp_cents",
+            "cost_cents",
+            "map_price_cents",
+            "in_inventory_since",
+        ],
+    )
+    for column in ("brand_id", "list_price_cents", "msrp_cents", "cost_cents", "map_price_cents"):
+        product_table[column] = product_table[column].astype("Int64")
+
+    observation_table = pd.DataFrame(
+        [
+            {
+                "product_id": row["product_id"],
+                "listing_id": observation.listing_id,
+                "retailer_id": observation.retailer_id,
+                "probe_id": observation.probe_id,
+                "price_cents": cents(observation.price),
+                "currency": observation.currency,
+                "available": observation.available,
+                "observed_at": observation.observed_at,
+                "status": observation.status,
+            }
+            for row in listing_rows(product_ids=product_ids)
+            for observation in [observation_from_listing(row)]
+        ],
+        columns=[
+            "product_id",
+            "listing_id",
+            "retailer_id",
+            "probe_id",
+            "price_cents",
+            "currency",
+            "available",
+            "observed_at",
+            "status",
+        ],
+    )
+    observation_table["price_cents"] = observation_table["price_cents"].astype("Int64")
+    return product_table, observation_table
