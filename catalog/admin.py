@@ -351,6 +351,7 @@ class RetailerAdmin(admin.ModelAdmin):
             "Scraping",
             {
                 "fields": (
+                    "fetch_method",
                     "extractor",
                     "selectors",
                     "product_url_pattern",

@@ -155,6 +155,21 @@ class Retailer(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Politeness: the most page requests a minute to this retailer.",
     )
+
+    class FetchMethod(models.TextChoices):
+        DEFAULT = "default", "The deployment's default (SCRAPING_TRANSPORT)"
+        DIRECT = "direct", "Direct HTTP"
+        PROVIDER = "provider", "Scraping provider"
+        PROVIDER_RENDER = "provider_render", "Scraping provider, JavaScript rendered"
+        BROWSER = "browser", "Local headless Chromium (JavaScript)"
+
+    fetch_method = models.CharField(
+        max_length=16,
+        choices=FetchMethod.choices,
+        default=FetchMethod.DEFAULT,
+        help_text="How probes get this retailer's pages; pages built by JavaScript need a "
+        "rendering method.",
+    )
     extractor = models.CharField(
         max_length=32,
         default="generic",

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from catalog.models import Listing, Product
+from catalog.models import Listing, Product, Retailer
 from ledger.models import LedgerEntry
 from ledger.services import ledger_append
 from scraping import discovery
@@ -109,11 +109,21 @@ def listing_discover_url(*, listing: Listing, transport: Transport) -> str:
 # --- Probing ---------------------------------------------------------------------------------
 
 
-def default_transport() -> Transport:
-    if settings.SCRAPING_TRANSPORT == "provider":
+def transport_for(retailer: Retailer) -> Transport:
+    """How to fetch this retailer's pages: its own choice, else the deployment's default."""
+    method = retailer.fetch_method
+    if method == Retailer.FetchMethod.DEFAULT:
+        method = settings.SCRAPING_TRANSPORT
+    if method in (Retailer.FetchMethod.PROVIDER, Retailer.FetchMethod.PROVIDER_RENDER):
         from scraping.provider.transport import ProviderRealtimeTransport
 
-        return ProviderRealtimeTransport.from_settings()
+        return ProviderRealtimeTransport.from_settings(
+            render=method == Retailer.FetchMethod.PROVIDER_RENDER
+        )
+    if method == Retailer.FetchMethod.BROWSER:
+        from scraping.provider.browser import BrowserTransport
+
+        return BrowserTransport.from_settings()
     return DirectTransport()
 
 
@@ -129,7 +139,7 @@ def listing_probe(
         return None
     try:
         listing = Listing.objects.select_related("product__brand", "retailer").get(pk=listing_id)
-        transport = transport or default_transport()
+        transport = transport or transport_for(listing.retailer)
         started = time.monotonic()
         url = listing_probe_url(listing)
         try:
@@ -376,23 +386,49 @@ def announce(probe: Probe) -> None:
     transaction.on_commit(lambda: probe_finished.send(sender=Probe, probe_id=probe.pk), robust=True)
 
 
-def probes_queue(*, retailer_id: int | None = None) -> int:
-    """Queue one probe task per active listing at retailers with external checks enabled.
+def fetch_method_of(retailer: Retailer) -> str:
+    method = retailer.fetch_method
+    return settings.SCRAPING_TRANSPORT if method == Retailer.FetchMethod.DEFAULT else method
 
-    The tasks are sent after the surrounding transaction commits, by name, so a worker never
-    looks for rows that are not there yet.
+
+@dataclass(frozen=True)
+class QueuedProbes:
+    tasks: int
+    provider_jobs: int
+
+
+def probes_queue(*, retailer_id: int | None = None) -> QueuedProbes:
+    """Probe every active listing at retailers with external checks enabled.
+
+    Listings fetched through the scraping provider go to it in batches (its push-pull API,
+    answered by callback or poll); the rest become one task each, sent by name after the
+    surrounding transaction commits so a worker never looks for rows that are not there yet.
     """
     listings = Listing.objects.filter(active=True, retailer__external_price_checks_enabled=True)
     if retailer_id is not None:
         listings = listings.filter(retailer_id=retailer_id)
-    ids = list(listings.order_by("retailer_id", "pk").values_list("pk", flat=True))
+    by_method: dict[str, list[int]] = {}
+    for listing in listings.select_related("retailer").order_by("retailer_id", "pk"):
+        by_method.setdefault(fetch_method_of(listing.retailer), []).append(listing.pk)
+    provider_jobs = 0
+    task_ids = by_method.pop(Retailer.FetchMethod.DIRECT, []) + by_method.pop(
+        Retailer.FetchMethod.BROWSER, []
+    )
+    for method, listing_ids in by_method.items():
+        from scraping.provider.batch import provider_batch_submit
+
+        submitted = provider_batch_submit(
+            listing_ids=listing_ids, render=method == Retailer.FetchMethod.PROVIDER_RENDER
+        )
+        provider_jobs += len(submitted.jobs)
+        task_ids += submitted.needs_discovery
 
     def send() -> None:
-        for listing_id in ids:
+        for listing_id in task_ids:
             current_app.send_task("scraping.tasks.probe_listing", args=[listing_id])
 
     transaction.on_commit(send)
-    return len(ids)
+    return QueuedProbes(tasks=len(task_ids), provider_jobs=provider_jobs)
 
 
 # --- Housekeeping ----------------------------------------------------------------------------

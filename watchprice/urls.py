@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("scraping.urls")),
+    path("api/", include("scraping.provider.urls")),
     path("api/", include("catalog.api.urls")),
     path("api/", include("ledger.api.urls")),
     path("api/", include("pricing.api.urls")),

@@ -111,6 +111,7 @@ class RetailerSerializer(serializers.ModelSerializer):
             "selectors",
             "product_url_pattern",
             "search_url_pattern",
+            "fetch_method",
             "created_at",
             "updated_at",
         ]
