@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("pricing.urls")),
     path("", include("scraping.urls")),
     path("api/", include("scraping.provider.urls")),
     path("api/", include("catalog.api.urls")),

@@ -170,6 +170,7 @@ def retailer_form(**overrides) -> dict:
         "map_percentage": "0.800",
         "extractor": "generic",
         "selectors": "",
+        "fetch_method": "default",
         "product_url_pattern": "",
         "requests_per_minute": "30",
         **overrides,
