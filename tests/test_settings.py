@@ -17,6 +17,7 @@ CONFIG_VARIABLES = {
     "ALLOWED_HOSTS",
     "LEDGER_SIGNING_KEY",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "ALERT_WEBHOOK_SECRET",
 }
 GOOD_LEDGER_KEY = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMtb2Ytc2VlZCE="
 
@@ -81,6 +82,7 @@ def test_production_with_a_proper_key_and_hosts_passes_the_deploy_check(tmp_path
             "SECRET_KEY": GOOD_SECRET,
             "ALLOWED_HOSTS": "prices.example.com",
             "LEDGER_SIGNING_KEY": GOOD_LEDGER_KEY,
+            "ALERT_WEBHOOK_SECRET": "a-webhook-secret-for-tests",
         },
         capture_output=True,
         text=True,

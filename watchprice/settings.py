@@ -362,6 +362,12 @@ PRICING_MAX_OBSERVATION_AGE_HOURS = env_int("PRICING_MAX_OBSERVATION_AGE_HOURS",
 # Our own MAP when a product has no MAP override: MSRP x this share (seed 2's default 80%).
 PRICING_DEFAULT_MAP_PERCENTAGE = env_str("PRICING_DEFAULT_MAP_PERCENTAGE", "0.80")
 
+# --- Alerts ----------------------------------------------------------------------------------
+# Webhook deliveries are signed with this (HMAC-SHA256 of "<timestamp>.<body>"); receivers keep
+# the same secret. In DEBUG without it, one is derived from SECRET_KEY.
+ALERT_WEBHOOK_SECRET = env_str("ALERT_WEBHOOK_SECRET", "" if DEBUG else None)
+ALERT_DELIVERY_MAX_ATTEMPTS = env_int("ALERT_DELIVERY_MAX_ATTEMPTS", 5)
+
 # --- Logging ---------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
