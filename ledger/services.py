@@ -117,11 +117,12 @@ def ledger_append_many(*, requests: Iterable[AppendRequest]) -> list[LedgerEntry
 
 
 def lock_head() -> LedgerHead:
+    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
     try:
         with transaction.atomic():
-            LedgerHead.objects.get_or_create(
-                pk=1, defaults={"seq": 0, "entry_hash": chain.GENESIS_HASH}
-            )
+            LedgerHead.objects.create(pk=1, seq=0, entry_hash=chain.GENESIS_HASH)
     except IntegrityError:
         pass  # another worker made it first; the lock below waits for it
     return LedgerHead.objects.select_for_update().get(pk=1)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from catalog.models import Listing
+from catalog.models import Listing, Retailer
 from ledger.models import LedgerEntry
 from ledger.services import ledger_append
 from pricing.models import MapPolicy, MapViolation
@@ -57,23 +57,27 @@ def map_violations_update(*, probe_id: int) -> MapViolation | None:
     Processing a probe again changes nothing, and neither does a probe read before the
     listing's latest price, except to join the open episode as evidence.
     """
+    # Only a vendor's successful reading with a price can matter. A marketplace (3P) shows other
+    # sellers' prices; MAP binds only a vendor's own. Blocked, failed, not found, mismatched or
+    # priceless pages tell nothing about the price the retailer advertises now, so they neither
+    # open nor close an episode. A price hidden until the cart is not advertised, and MAP is
+    # about advertised prices: it cannot open one, and it is no proof the advertised price is
+    # back at MAP, so it closes none either. Every probe comes through here, so the filter is
+    # in the query and the reading's bulky fields stay in the database.
     probe = (
         Probe.objects.select_related("listing__product", "listing__retailer")
-        .filter(pk=probe_id)
+        .defer("sources", "disagreements", "error_message", "raw_title")
+        .filter(
+            pk=probe_id,
+            status=Probe.Status.SUCCESS,
+            price__isnull=False,
+            listing__retailer__retailer_type=Retailer.RetailerType.VENDOR,
+        )
         .first()
     )
     if probe is None:
         return None
     listing = probe.listing
-    if not listing.retailer.is_vendor:
-        # A marketplace (3P) shows other sellers' prices; MAP binds only a vendor's own.
-        return None
-    if probe.status != Probe.Status.SUCCESS or probe.price is None:
-        # Blocked, failed, not found, mismatched or priceless pages tell nothing about the price
-        # the retailer advertises now, so they neither open nor close an episode. A price hidden
-        # until the cart is not advertised, and MAP is about advertised prices: it cannot open
-        # one, and it is no proof the advertised price is back at MAP, so it closes none either.
-        return None
     limit = map_price_for(listing)
     if limit is None:
         return None

@@ -309,10 +309,12 @@ class Fetch:
         transport = "direct" if proxy is None else f"proxy:{proxy_label(proxy)}"
         # Everything is ready before the slot is claimed: time spent between claiming a slot
         # and sending would shorten the gap to whoever claimed the next one.
-        self._wait_turn(destination, rules)
+        polite_key = self._wait_turn(destination, rules)
         deadline = time.monotonic() + policy.total_timeout
         with pinned(pins):
             response = http.send(request, stream=True)
+        if polite_key is not None:
+            self.state.delivered(polite_key)
         try:
             if proxy is not None and response.status_code != 407:
                 self.state.breaker_success(_proxy_key(proxy))
@@ -327,15 +329,17 @@ class Fetch:
         finally:
             response.close()
 
-    def _wait_turn(self, destination: Destination, rules: RobotsRules | None) -> None:
+    def _wait_turn(self, destination: Destination, rules: RobotsRules | None) -> str | None:
+        """Wait for this host's next slot; return its politeness key (None with politeness off)."""
         crawl_delay = rules.crawl_delay(self.policy.robots_agent) if rules else None
         spacing = self.policy.spacing(destination, crawl_delay)
         if spacing <= 0:
-            return
+            return None
         key = f"polite:{destination.authority}"
         time.sleep(self.state.reserve(key, spacing))
         while (late := self.state.confirm(key, spacing)) > 0:
             time.sleep(late)
+        return key
 
     def _robots(self, destination: Destination) -> RobotsRules:
         origin = destination.origin

@@ -59,6 +59,10 @@ class FileState:
             )
         return 0.0
 
+    def delivered(self, key: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE slots SET sent = MAX(sent, ?) WHERE key = ?", (time.time(), key))
+
     def cache_get(self, key: str) -> bytes | None:
         row = (
             self._db()

@@ -46,6 +46,15 @@ return 0
 """
 )
 
+_DELIVERED = (
+    _NOW_MS
+    + """
+local sent = tonumber(redis.call('HGET', KEYS[1], 'sent'))
+if sent and sent < now then redis.call('HSET', KEYS[1], 'sent', string.format('%d', now)) end
+return 0
+"""
+)
+
 _ADMIT = (
     _NOW_MS
     + """
@@ -79,6 +88,7 @@ class RedisState:
         self.prefix = prefix
         self._reserve = self.redis.register_script(_RESERVE)
         self._confirm = self.redis.register_script(_CONFIRM)
+        self._delivered = self.redis.register_script(_DELIVERED)
         self._admit = self.redis.register_script(_ADMIT)
         self._failure = self.redis.register_script(_FAILURE)
 
@@ -87,6 +97,9 @@ class RedisState:
 
     def confirm(self, key: str, spacing: float) -> float:
         return self._confirm(keys=[self.prefix + key], args=[_ms(spacing)]) / 1000
+
+    def delivered(self, key: str) -> None:
+        self._delivered(keys=[self.prefix + key])
 
     def cache_get(self, key: str) -> bytes | None:
         return self.redis.get(self.prefix + key)

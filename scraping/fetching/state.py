@@ -35,6 +35,11 @@ class SharedState(Protocol):
         less than ``spacing`` ago (its sender was late for its slot), record nothing and return
         the seconds still to wait."""
 
+    def delivered(self, key: str) -> None:
+        """Record that the request for ``key`` has reached the server (its answer is here):
+        the next one waits ``spacing`` from now, so the gap holds where the server sees it,
+        however late the request left."""
+
     def cache_get(self, key: str) -> bytes | None: ...
 
     def cache_set(self, key: str, value: bytes, ttl: float) -> None: ...
