@@ -192,10 +192,16 @@ class Delivery(models.Model):
         FAILED = "failed", "Failed"
         DIGESTED = "digested", "Waiting for the daily digest"
 
+    class Event(models.TextChoices):
+        RAISED = "raised", "Alert raised"
+        CLEARED = "cleared", "Condition cleared"
+
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.ForeignKey(
         NotificationChannel, on_delete=models.CASCADE, related_name="deliveries"
     )
+    # notify_on_close sends a second message for the same alert and channel: the closing one.
+    event = models.CharField(max_length=16, choices=Event.choices, default=Event.RAISED)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -12,8 +12,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("pricing.urls")),
     path("", include("scraping.urls")),
+    path("", include("alerts.urls")),
     path("api/", include("scraping.provider.urls")),
     path("api/", include("catalog.api.urls")),
     path("api/", include("ledger.api.urls")),
     path("api/", include("pricing.api.urls")),
+    path("api/", include("alerts.api.urls")),
 ]
