@@ -1,9 +1,10 @@
 import json
 
 import django_filters
+from django import forms
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -23,11 +24,16 @@ from ledger.models import Checkpoint, LedgerEntry
 from ledger.services import ledger_checkpoint_create
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class LedgerEntryFilterSet(django_filters.FilterSet):
     # Plain ids, not choices among existing rows: history outlives the objects it describes.
-    product = django_filters.NumberFilter(field_name="product_id")
-    listing = django_filters.NumberFilter(field_name="listing_id")
-    retailer = django_filters.NumberFilter(field_name="retailer_id")
+    product = IdFilter(field_name="product_id")
+    listing = IdFilter(field_name="listing_id")
+    retailer = IdFilter(field_name="retailer_id")
 
     class Meta:
         model = LedgerEntry
