@@ -32,6 +32,7 @@ def throwaway_django(prefix: str) -> Iterator[str]:
         os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
         os.environ.setdefault("ALLOWED_HOSTS", "localhost")
         os.environ.setdefault("LEDGER_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+        os.environ.setdefault("ALERT_WEBHOOK_SECRET", secrets.token_urlsafe(32))
         # The Celery broker and the cache stay in the temporary var/ directory too.
         os.environ.pop("REDIS_URL", None)
         url = os.environ.get("DATABASE_URL", "")
