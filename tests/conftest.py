@@ -61,3 +61,37 @@ def empty_cache():
 
         cache.clear()
     yield
+
+
+@pytest.fixture
+def clock() -> dict:
+    """The demo marketplace's notion of now; a test moves it by setting clock["now"]."""
+    from datetime import UTC, datetime
+
+    return {"now": datetime(2026, 11, 2, 10, tzinfo=UTC)}
+
+
+@pytest.fixture
+def marketplace(clock, settings):
+    """The demo marketplace on a loopback port of its own, let through the fetch guard."""
+    from scraping.demo_marketplace import serve_in_thread
+
+    server, base_url = serve_in_thread(port=0, clock=lambda: clock["now"])
+    settings.FETCH_ALLOWED_HOSTS = [base_url.removeprefix("http://")]
+    yield base_url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def transport(marketplace, tmp_path):
+    """Direct fetching with politeness off: these tests are about what probes record and
+    mean, not about pacing (the fetching tests cover that)."""
+    from dataclasses import replace
+
+    from scraping.fetching.file_state import FileState
+    from scraping.transports import DirectTransport, base_policy
+
+    return DirectTransport(
+        policy=replace(base_policy(), politeness=False), state=FileState(tmp_path)
+    )

@@ -3,7 +3,7 @@
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,28 +21,6 @@ def clock():
 
 def allow(settings, authority: str) -> None:
     settings.FETCH_ALLOWED_HOSTS = [*settings.FETCH_ALLOWED_HOSTS, authority]
-
-
-@pytest.fixture
-def marketplace(clock, settings):
-    from scraping.demo_marketplace import serve_in_thread
-
-    server, base_url = serve_in_thread(port=0, clock=lambda: clock["now"])
-    settings.FETCH_ALLOWED_HOSTS = [base_url.removeprefix("http://")]
-    yield base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def transport(marketplace, tmp_path):
-    from scraping.fetching.file_state import FileState
-    from scraping.transports import DirectTransport, base_policy
-
-    # Politeness off: these tests are about what probes mean for alerts, not about pacing.
-    return DirectTransport(
-        policy=replace(base_policy(), politeness=False), state=FileState(tmp_path)
-    )
 
 
 def demo_listing(base_url: str, shop: str, reference: str):

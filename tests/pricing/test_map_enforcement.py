@@ -3,7 +3,6 @@ extractor, the database and the ledger; probes recorded by `save_probe` for the 
 
 import json
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -18,13 +17,12 @@ from pricing.map_enforcement import map_price, map_price_for, map_violations_upd
 from pricing.models import MapPolicy, MapViolation
 from pricing.receivers import map_violations_on_probe
 from scraping.assessment import Assessment
-from scraping.demo_marketplace import JEWEL_DISCOUNT_SELECTORS, offer_for, serve_in_thread
+from scraping.demo_marketplace import JEWEL_DISCOUNT_SELECTORS, offer_for
 from scraping.demo_marketplace.inventory import inventory
-from scraping.fetching.file_state import FileState
 from scraping.models import Probe, ProbePage
 from scraping.services import listing_probe, save_probe
 from scraping.signals import probe_finished
-from scraping.transports import DirectTransport, PageFetch, base_policy
+from scraping.transports import PageFetch
 from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,23 +41,6 @@ MAP_KINDS = (LedgerEntry.Kind.MAP_VIOLATION_OPENED, LedgerEntry.Kind.MAP_VIOLATI
 @pytest.fixture
 def clock():
     return {"now": START}
-
-
-@pytest.fixture
-def marketplace(clock, settings):
-    server, base_url = serve_in_thread(port=0, clock=lambda: clock["now"])
-    settings.FETCH_ALLOWED_HOSTS = [base_url.removeprefix("http://")]
-    yield base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def transport(marketplace, tmp_path):
-    # Politeness off: these tests are about what a probe means for MAP, not about pacing.
-    return DirectTransport(
-        policy=replace(base_policy(), politeness=False), state=FileState(tmp_path)
-    )
 
 
 def demo_listing(base_url: str, shop: str, reference: str, **retailer) -> Listing:

@@ -3,7 +3,6 @@ the database and the ledger."""
 
 import json
 import zlib
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,39 +11,15 @@ import pytest
 from catalog.demo import retailer_path_part
 from catalog.models import Listing
 from ledger.models import LedgerEntry
-from scraping.demo_marketplace import offer_for, serve_in_thread
-from scraping.fetching.file_state import FileState
+from scraping.demo_marketplace import offer_for
 from scraping.models import Probe
 from scraping.services import listing_claim, listing_probe
 from scraping.signals import probe_finished
-from scraping.transports import DirectTransport, base_policy
 from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 11, 2, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    return {"now": START}
-
-
-@pytest.fixture
-def marketplace(clock, settings):
-    server, base_url = serve_in_thread(port=0, clock=lambda: clock["now"])
-    settings.FETCH_ALLOWED_HOSTS = [base_url.removeprefix("http://")]
-    yield base_url
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def transport(marketplace, tmp_path):
-    # Politeness off: these tests are about what a probe records, not about pacing.
-    return DirectTransport(
-        policy=replace(base_policy(), politeness=False), state=FileState(tmp_path)
-    )
 
 
 def demo_listing(base_url: str, shop: str, brand: str, reference: str, **product) -> Listing:
