@@ -1,19 +1,33 @@
-"""Pricing benchmark: the batch engine over a whole catalog against recommend() one at a time.
+"""Pricing benchmark: the batch engine over a whole catalog against pricing one product at a time.
 
-    .venv/bin/python bench/pricing_bench.py [--products 100000] [--competitors 5] [--sample 2000]
+    .venv/bin/python bench/pricing_bench.py [--products 100000] [--competitors 5] [--orm-sample 300]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pricing_bench \\
+        .venv/bin/python bench/pricing_bench.py
 
-Builds a catalog in memory (no database): products with MSRP, list price, cost, MAP and an
-inventory date, one listing per competitor per product with its latest observation (every probe
-status, some stale, some out of stock, a few in another currency), and seed 1's pricing rules
-plus catalog-wide bounds and rounding. Then it times `pricing.batch.recommend_catalog()` on the
-whole catalog and `pricing.engine.recommend()` on a sample, extrapolated, and checks that the
-two agree on that sample. Everything printed is measured in this run.
+1. Builds a catalog in memory: products with MSRP, list price, cost, MAP and an inventory date,
+   one listing per competitor per product with its latest observation (every probe status, some
+   stale, some out of stock, a few in another currency), and seed 1's pricing rules plus
+   catalog-wide bounds and rounding.
+2. Engine alone, no database: `pricing.batch.recommend_catalog()` on the whole catalog and
+   `pricing.engine.recommend()` on a sample, extrapolated; the two must agree on that sample.
+3. Database path: the same catalog is bulk-created in a throwaway database (brands, retailers,
+   products, MAP overrides, listings holding each latest reading, the rules as PricingRule rows;
+   setup, not measured). Timed: the whole catalog the batch way, `pricing.inputs.catalog_frames()`
+   (reading the database into frames) + `recommend_catalog()`, against the one-product-at-a-time
+   ORM path, `pricing.services.product_recommend(product=…)` after reading the product, on a
+   random sample, extrapolated; the two must agree on the sample.
+4. The price review page's query count through Django's test Client at 50 and 500 open
+   recommendations (raised by `recommendations_refresh()`): the page as shipped (50 rows a page),
+   the page with its page size raised to 500 in this process, and the selector alone.
 
-`build_catalog()` is meant for reuse: the ORM comparison and the review page's query count can
-load the same catalog into a database and time their paths against the same numbers.
+The database is made for the run and dropped after it (bench/support/database.py): a temporary
+SQLite file, or with DATABASE_URL=postgres://…/<name containing "bench"> a PostgreSQL database of
+that name. Django runs with production settings (DEBUG=false). Everything printed is measured in
+this run; the PASS/FAIL lines at the end check the targets below.
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -28,6 +42,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support.database import (  # noqa: E402
+    database_cpu_seconds,
+    setup_django,
+    throwaway_django,
+)
+from bench.support.measure import Span, Verdicts, timed  # noqa: E402
 from pricing.batch import recommend_catalog  # noqa: E402
 from pricing.engine import (  # noqa: E402
     Kind,
@@ -39,6 +59,8 @@ from pricing.engine import (  # noqa: E402
 )
 
 TARGET_CATALOG_SECONDS = 10.0
+TARGET_PER_PRODUCT_SPEEDUP = 50.0  # batch per product vs the one-at-a-time ORM path
+REVIEW_ROWS = (50, 500)  # open recommendations the review page is counted at
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 MAX_AGE = timedelta(days=3)
 SEED_CATEGORIES = ["rolex_daytona", "patek_philippe_nautilus", "audemars_piguet_royal_oak"]
@@ -70,6 +92,20 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--runs", type=int, default=3, help="timed batch runs (3)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    parser.add_argument(
+        "--orm-sample", type=int, default=300, help="products priced through the ORM (300)"
+    )
+    parser.add_argument(
+        "--db-runs", type=int, default=2, help="timed runs of the database batch path (2)"
+    )
+    parser.add_argument(
+        "--skip-db", action="store_true", help="sections 1 and 2 only (no database)"
+    )
+    parser.add_argument(
+        "--read-breakdown",
+        action="store_true",
+        help="also time the parts of catalog_frames() (about 10 s more)",
+    )
     return parser.parse_args()
 
 
@@ -255,11 +291,7 @@ def observations_by_product(observations: pd.DataFrame) -> dict[int, list[Observ
     return found
 
 
-# --- sections ---------------------------------------------------------------------------------
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+# --- sections 1 and 2: the catalog and the engine, in memory --------------------------------
 
 
 def section_build(args: argparse.Namespace) -> Catalog:
@@ -272,7 +304,9 @@ def section_build(args: argparse.Namespace) -> Catalog:
     return catalog
 
 
-def section_engine(catalog: Catalog, *, sample_size: int, runs: int, seed: int) -> bool:
+def section_engine(
+    catalog: Catalog, verdicts: Verdicts, *, sample_size: int, runs: int, seed: int
+) -> float:
     """The batch engine on the whole catalog; recommend() one at a time on a sample."""
     timings = []
     for _ in range(runs):
@@ -326,8 +360,18 @@ def section_engine(catalog: Catalog, *, sample_size: int, runs: int, seed: int) 
     )
     print(f"  batch is {one_by_one / batch_seconds:,.1f}x faster than one at a time")
 
-    rows = results.set_index("product_id").loc[[product.id for product in sample]]
-    agree = sum(
+    agree = agreeing(results, [product.id for product in sample], answers)
+    verdicts.check(
+        agree == len(sample),
+        f"in memory: batch and recommend() agree on the sample: {agree:,}/{len(sample):,}",
+    )
+    return batch_seconds
+
+
+def agreeing(results: pd.DataFrame, product_ids: list[int], answers: list) -> int:
+    """How many of the sample get the same price, bound, warnings and listings used from both."""
+    rows = results.set_index("product_id").loc[product_ids]
+    return sum(
         (
             None if pd.isna(row.price_cents) else from_cents(int(row.price_cents)),
             row.bound_by,
@@ -337,35 +381,538 @@ def section_engine(catalog: Catalog, *, sample_size: int, runs: int, seed: int) 
         == (answer.price, answer.bound_by, answer.warnings, len(answer.used))
         for row, answer in zip(rows.itertuples(), answers, strict=True)
     )
-    same = agree == len(sample)
-    print(f"{verdict(same)}  batch and recommend() agree on the sample: {agree:,}/{len(sample):,}")
-    fast = batch_seconds < TARGET_CATALOG_SECONDS
-    print(f"{verdict(fast)}  whole catalog < {TARGET_CATALOG_SECONDS:.0f} s: {batch_seconds:.2f} s")
-    return same and fast
+
+
+# --- section 3: the same catalog in a database ------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    """The catalog in the database: product pks in catalog order, and how long loading took."""
+
+    product_ids: list[int]
+    listings: int
+    map_overrides: int
+    seconds: float
+
+
+def _money_list(column: pd.Series) -> list[Decimal | None]:
+    values = column.to_numpy(dtype="int64", na_value=0).tolist()
+    missing = column.isna().to_numpy().tolist()
+    return [
+        None if gone else from_cents(value) for value, gone in zip(values, missing, strict=True)
+    ]
+
+
+def _optional_list(column: pd.Series) -> list:
+    return [None if pd.isna(value) else value for value in column.astype(object).tolist()]
+
+
+def database_load(catalog: Catalog, *, seed: int) -> Loaded:
+    """Bulk-create the in-memory catalog: the same products, prices, dates and latest readings.
+
+    A listing keeps what `pricing.inputs` reads: its latest successful reading (last_price,
+    last_success_at) and how its latest probe ended (last_probe_status, last_probed_at). A
+    listing whose latest probe failed had an earlier success half of the time, 12 hours to 6
+    days before, which the engine then uses while it is fresh. The products whose in-memory MAP
+    is set get a MAP override; the others get MSRP x PRICING_DEFAULT_MAP_PERCENTAGE, as in
+    production.
+    """
+    from django.db import transaction
+    from django.utils.text import slugify
+
+    from catalog.models import Brand, Listing, Product, Retailer
+    from pricing.models import MapPolicy, PricingRule
+
+    began = time.perf_counter()
+    products, observations = catalog.products, catalog.observations
+    rng = np.random.default_rng(seed + 1000)
+    with transaction.atomic():
+        brands = Brand.objects.bulk_create(
+            Brand(name=f"Brand {number:02d}", slug=f"brand-{number:02d}")
+            for number in range(1, int(products["brand_id"].max()) + 1)
+        )
+        retailer_ids = sorted(observations["retailer_id"].unique().tolist())
+        retailers = Retailer.objects.bulk_create(
+            Retailer(
+                name=f"Competitor {number}",
+                slug=slugify(f"competitor {number}"),
+                domain=f"competitor-{number}.example",
+                base_url=f"https://competitor-{number}.example/",
+                currency="USD",
+            )
+            for number in retailer_ids
+        )
+        brand_of = {number: brand for number, brand in enumerate(brands, start=1)}
+        retailer_of = dict(zip(retailer_ids, retailers, strict=True))
+
+        since = _optional_list(products["in_inventory_since"])
+        rows = zip(
+            products["id"].tolist(),
+            products["brand_id"].astype("int64").tolist(),
+            products["category"].tolist(),
+            products["currency"].tolist(),
+            _money_list(products["list_price_cents"]),
+            _money_list(products["msrp_cents"]),
+            _money_list(products["cost_cents"]),
+            since,
+            strict=True,
+        )
+        created = Product.objects.bulk_create(
+            (
+                Product(
+                    brand=brand_of[brand],
+                    reference=f"REF-{number:06d}",
+                    name=f"Watch {number}",
+                    category=category,
+                    currency=currency,
+                    list_price=list_price,
+                    msrp=msrp,
+                    cost=cost,
+                    in_inventory_since=None if day is None else day.date(),
+                )
+                for number, brand, category, currency, list_price, msrp, cost, day in rows
+            ),
+            batch_size=2_000,
+        )
+        by_number = dict(zip(products["id"].tolist(), created, strict=True))
+
+        overrides = [
+            MapPolicy(product=product, map_price=map_price)
+            for product, map_price in zip(
+                created, _money_list(products["map_price_cents"]), strict=True
+            )
+            if map_price is not None
+        ]
+        MapPolicy.objects.bulk_create(overrides, batch_size=2_000)
+
+        success = (observations["status"] == "success").to_numpy()
+        earlier = ~success & (rng.random(len(observations)) < 0.5)
+        earlier_by = pd.to_timedelta(
+            rng.integers(12 * 3600, 6 * 86400, len(observations)) * 1_000_000, unit="us"
+        )
+        observed_at = observations["observed_at"]
+        succeeded_at = observed_at.where(success, observed_at - earlier_by).where(success | earlier)
+        price = _money_list(observations["price_cents"])
+        readings = zip(
+            observations["product_id"].tolist(),
+            observations["retailer_id"].tolist(),
+            observations["currency"].tolist(),
+            _optional_list(observations["available"]),
+            observations["status"].tolist(),
+            list(observed_at.dt.to_pydatetime()),
+            [None if pd.isna(at) else at.to_pydatetime() for at in succeeded_at],
+            price,
+            (success | earlier).tolist(),
+            strict=True,
+        )
+        listings = Listing.objects.bulk_create(
+            (
+                Listing(
+                    product=by_number[reading[0]],
+                    retailer=retailer_of[reading[1]],
+                    currency=reading[2],
+                    available=reading[3],
+                    last_probe_status=reading[4],
+                    last_probed_at=reading[5],
+                    last_success_at=reading[6],
+                    last_price=reading[7] if reading[8] else None,
+                )
+                for reading in readings
+            ),
+            batch_size=2_000,
+        )
+
+        for rule in catalog.rules:
+            PricingRule.objects.create(
+                name=rule.name,
+                kind=str(rule.kind),
+                priority=rule.priority,
+                category=rule.category,
+                brand=brand_of.get(rule.brand_id),
+                competitor=retailer_of.get(rule.competitor_id),
+                amount=rule.amount,
+                percent=rule.percent,
+                days=rule.days,
+                cap=rule.cap,
+                round_to=rule.round_to,
+                ending=rule.ending,
+                allow_above_msrp=rule.allow_above_msrp,
+                valid_from=rule.valid_from,
+                valid_until=rule.valid_until,
+            )
+    _analyze()
+    return Loaded(
+        product_ids=[product.pk for product in created],
+        listings=len(listings),
+        map_overrides=len(overrides),
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _analyze() -> None:
+    """Fresh statistics after the bulk load, as autovacuum or a nightly ANALYZE would leave them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _cpu_text(span: Span, db_seconds: float | None) -> str:
+    db = "" if db_seconds is None else f", db server {db_seconds:.2f} s"
+    return f"cpu: this process {span.cpu:.2f} s{db}"
+
+
+def _db_cpu_since(start: float | None) -> float | None:
+    now = database_cpu_seconds()
+    return None if now is None or start is None else now - start
+
+
+@dataclass
+class DatabasePath:
+    read_seconds: float
+    engine_seconds: float
+    orm_seconds_each: float
+    results: pd.DataFrame
+    products: pd.DataFrame
+
+    @property
+    def batch_seconds(self) -> float:
+        return self.read_seconds + self.engine_seconds
+
+
+def section_database(
+    catalog: Catalog, loaded: Loaded, verdicts: Verdicts, args: argparse.Namespace
+) -> DatabasePath:
+    from catalog.models import Product
+    from pricing import inputs
+    from pricing.services import max_observation_age, product_recommend
+
+    n_products = len(loaded.product_ids)
+    max_age = max_observation_age()
+    runs = []
+    for _ in range(max(1, args.db_runs)):
+        db_start = database_cpu_seconds()
+        with timed() as read:
+            products, observations = inputs.catalog_frames()
+        read_db = _db_cpu_since(db_start)
+        with timed() as engine:
+            rules = inputs.active_rules()
+            results = recommend_catalog(
+                products, rules, observations, now=catalog.now, max_age=max_age
+            )
+        runs.append((read.wall + engine.wall, read, read_db, engine, results, products))
+    total, read, read_db, engine, results, products = min(runs, key=lambda run: run[0])
+    print(
+        f"batch path, whole catalog:   {total:6.2f} s best of {len(runs)} "
+        f"(median {statistics.median(run[0] for run in runs):.2f} s), "
+        f"{total / n_products * 1e6:,.1f} us/product"
+    )
+    print(
+        f"  catalog_frames() reading {len(products):,} products and {len(observations):,} "
+        f"listings: {read.wall:.2f} s ({_cpu_text(read, read_db)})"
+    )
+    print(
+        f"  active_rules() + recommend_catalog(): {engine.wall:.2f} s, "
+        f"{engine.wall / n_products * 1e6:,.1f} us/product"
+    )
+    priced = int(results["price_cents"].notna().sum())
+    print(
+        f"  priced {priced:,}; listings used {int(results['n_used'].sum()):,} "
+        f"of {len(observations):,}"
+    )
+    if args.read_breakdown:
+        read_breakdown(read.wall)
+
+    rng = np.random.default_rng(args.seed + 1)
+    ids = np.array(loaded.product_ids)
+    sample_size = min(args.orm_sample, n_products)
+    picked = rng.choice(ids, sample_size + 20, replace=False).tolist()
+    warm, sample_ids = picked[:20], picked[20:]
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def orm_path(products: list[Product]) -> tuple[Span, float | None, list]:
+        db_start = database_cpu_seconds()
+        with timed() as span:
+            answers = [product_recommend(product=product, now=catalog.now) for product in products]
+        return span, _db_cpu_since(db_start), answers
+
+    def with_get(pks: list[int]) -> tuple[Span, float | None, list]:
+        db_start = database_cpu_seconds()
+        with timed() as span:
+            answers = [
+                product_recommend(product=Product.objects.get(pk=pk), now=catalog.now) for pk in pks
+            ]
+        return span, _db_cpu_since(db_start), answers
+
+    # Warm up on other products: compiled code paths, an open connection, warm caches.
+    orm_path(list(Product.objects.filter(pk__in=warm)))
+    with_get(warm)
+    with CaptureQueriesContext(connection) as queries:
+        product_recommend(product=Product.objects.get(pk=warm[0]), now=catalog.now)
+    fresh = Product.objects.get(pk=warm[1])
+    with CaptureQueriesContext(connection) as alone:
+        product_recommend(product=fresh, now=catalog.now)
+    # Fresh instances read beforehand (untimed): product_recommend() reads the product's MAP
+    # override, the active rules and its listings, then runs recommend().
+    by_pk = Product.objects.in_bulk(sample_ids)
+    orm, orm_db, answers = orm_path([by_pk[pk] for pk in sample_ids])
+    each = orm.wall / len(sample_ids)
+    print(
+        f"ORM path, one at a time:     {orm.wall:6.2f} s for {len(sample_ids):,} products, "
+        f"{each * 1e3:,.2f} ms each ({len(alone)} queries) -> {each * n_products:,.1f} s "
+        f"extrapolated to {n_products:,} ({_cpu_text(orm, orm_db)})"
+    )
+    print(
+        "  product_recommend(product=...) on products read beforehand: their MAP override, the "
+        "active rules and their listings through the ORM, then recommend()"
+    )
+    got, got_db, again = with_get(sample_ids)
+    print(
+        f"  with Product.objects.get(pk=...) first ({len(queries)} queries): "
+        f"{got.wall / len(sample_ids) * 1e3:,.2f} ms each ({_cpu_text(got, got_db)})"
+    )
+    if again != answers:
+        print("  (the two ORM runs disagree: the database changed under the benchmark?)")
+
+    agree = agreeing(results, sample_ids, answers)
+    verdicts.check(
+        agree == len(sample_ids),
+        f"database: batch path and product_recommend() agree on the sample: "
+        f"{agree:,}/{len(sample_ids):,}",
+    )
+    return DatabasePath(read.wall, engine.wall, each, results, products)
+
+
+def read_breakdown(read_seconds: float) -> None:
+    """Where catalog_frames() spends its time: the listings query through a raw cursor, the
+    same rows through the ORM (Django's converters, one dict a row), one Observation a row."""
+    from django.db import connection
+
+    from pricing import inputs
+
+    query = inputs.listing_rows()
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor, timed() as raw:
+        cursor.execute(sql, params)
+        count = len(cursor.fetchall())
+    with timed() as orm:
+        rows = list(query)
+    with timed() as built:
+        for row in rows:
+            inputs.observation_from_listing(row)
+    print(f"  where catalog_frames() spends its {read_seconds:.2f} s ({count:,} listing rows):")
+    print(f"    listings query, raw cursor fetchall():           {raw.wall:5.2f} s")
+    print(f"    same query through the ORM (.values() dicts):    {orm.wall:5.2f} s")
+    print(f"    observation_from_listing() over the rows:        {built.wall:5.2f} s")
+    rest = read_seconds - orm.wall - built.wall
+    print(f"    the rest (products query, DataFrames):           {rest:5.2f} s")
+
+
+def judge_catalog(
+    verdicts: Verdicts, *, n_products: int, memory_engine: float, path: DatabasePath | None
+) -> None:
+    """The issue's two targets, with the database read counted, and the engine alone beside."""
+    target = TARGET_CATALOG_SECONDS
+    if path is None:
+        verdicts.check(
+            memory_engine < target,
+            f"whole catalog < {target:.0f} s, engine alone on in-memory frames: "
+            f"{memory_engine:.2f} s (no database in this run)",
+        )
+        return
+    verdicts.check(
+        path.batch_seconds < target,
+        f"whole catalog < {target:.0f} s, database read + batch engine (the target's measure): "
+        f"{path.batch_seconds:.2f} s",
+    )
+    verdicts.check(
+        path.engine_seconds < target,
+        f"whole catalog < {target:.0f} s, batch engine alone on the frames read: "
+        f"{path.engine_seconds:.2f} s (in memory, section 2: {memory_engine:.2f} s)",
+    )
+    orm = path.orm_seconds_each
+    with_read = orm / (path.batch_seconds / n_products)
+    engine_only = orm / (path.engine_seconds / n_products)
+    verdicts.check(
+        with_read >= TARGET_PER_PRODUCT_SPEEDUP,
+        f">= {TARGET_PER_PRODUCT_SPEEDUP:.0f}x faster per product than the ORM path, database "
+        f"read + batch engine (the target's measure): {with_read:,.1f}x "
+        f"({path.batch_seconds / n_products * 1e6:,.1f} us vs {orm * 1e6:,.0f} us)",
+    )
+    verdicts.check(
+        engine_only >= TARGET_PER_PRODUCT_SPEEDUP,
+        f">= {TARGET_PER_PRODUCT_SPEEDUP:.0f}x faster per product than the ORM path, batch "
+        f"engine alone: {engine_only:,.1f}x "
+        f"({path.engine_seconds / n_products * 1e6:,.1f} us vs {orm * 1e6:,.0f} us)",
+    )
+
+
+# --- section 4: the review page's query count -------------------------------------------------
+
+
+def proposal_candidates(path: DatabasePath, *, count: int, seed: int) -> list[int]:
+    """Products whose recommended price differs from ours: each gets a proposal on refresh."""
+    merged = path.results.merge(
+        path.products[["id", "list_price_cents"]], left_on="product_id", right_on="id"
+    )
+    differs = merged["price_cents"].notna() & (
+        merged["list_price_cents"].isna() | (merged["price_cents"] != merged["list_price_cents"])
+    )
+    candidates = merged.loc[differs.fillna(False).astype(bool), "product_id"].to_numpy()
+    rng = np.random.default_rng(seed + 2)
+    return [int(pk) for pk in rng.choice(candidates, count, replace=False)]
+
+
+def n_queries(count: int) -> str:
+    return "1 query" if count == 1 else f"{count} queries"
+
+
+def section_review(catalog: Catalog, path: DatabasePath, verdicts: Verdicts, seed: int) -> None:
+    from unittest import mock
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.urls import reverse
+
+    from pricing import page_selectors, views
+    from pricing.models import Recommendation
+    from pricing.services import recommendations_refresh
+
+    small, large = REVIEW_ROWS
+    chosen = proposal_candidates(path, count=large, seed=seed)
+    staff = get_user_model().objects.create_user(username="bench-staff", is_staff=True)
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    client.force_login(staff)
+    url = reverse("pricing:review")
+    # Production settings keep static files in a manifest that collectstatic writes; this run
+    # has none, so the page is rendered with plain static file URLs (no query involved).
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+    def page(page_size: int) -> tuple[int, int, float, list[str]]:
+        with mock.patch.object(views, "REVIEW_PAGE_SIZE", page_size):
+            client.get(url, secure=True)  # session and caches warm up
+            with CaptureQueriesContext(connection) as queries, timed() as span:
+                response = client.get(url, secure=True)
+        assert response.status_code == 200, response.status_code
+        rows = response.content.decode().count('class="review-row')
+        return len(queries), rows, span.wall, [query["sql"] for query in queries]
+
+    def selector() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            rows = page_selectors.review_rows(page_selectors.review_queue())
+        return len(queries), len(rows)
+
+    counted = {}
+    with override_settings(STORAGES=storages):
+        done = 0
+        for count in (small, large):
+            with timed() as refresh:
+                summary = recommendations_refresh(product_ids=chosen[done:count], now=catalog.now)
+            done = count
+            open_now = Recommendation.objects.filter(status=Recommendation.Status.PROPOSED).count()
+            print(
+                f"review page at {open_now:,} open recommendations "
+                f"(recommendations_refresh() raised {summary.raised:,} in {refresh.wall:.1f} s):"
+            )
+            shipped = page(views.REVIEW_PAGE_SIZE)
+            whole = page(large)
+            direct = selector()
+            counted[count] = (shipped, whole, direct)
+            print(
+                f"  /review/ as shipped ({views.REVIEW_PAGE_SIZE} a page): "
+                f"{n_queries(shipped[0])}, {shipped[1]} rows, {shipped[2] * 1e3:.0f} ms"
+            )
+            print(
+                f"  /review/, page size {large} in this process: {n_queries(whole[0])}, "
+                f"{whole[1]} rows, {whole[2] * 1e3:.0f} ms"
+            )
+            print(f"  review_rows(review_queue()): {n_queries(direct[0])}, {direct[1]} rows")
+
+    (s_shipped, s_whole, s_direct), (l_shipped, l_whole, l_direct) = counted[small], counted[large]
+    rows_ok = s_whole[1] == small and l_whole[1] == large
+    if s_whole[0] != l_whole[0]:
+        print("  queries at the larger page:")
+        for sql in l_whole[3]:
+            print(f"    {sql[:140]}")
+    verdicts.check(
+        s_whole[0] == l_whole[0] and rows_ok,
+        f"review page queries at {small} and {large} rows: {s_whole[0]} and {l_whole[0]} "
+        f"(rows rendered {s_whole[1]} and {l_whole[1]})",
+    )
+    verdicts.check(
+        s_shipped[0] == l_shipped[0],
+        f"review page as shipped, first page at {small} and {large} open: {s_shipped[0]} and "
+        f"{l_shipped[0]} queries",
+    )
+    verdicts.check(
+        s_direct[0] == l_direct[0] and (s_direct[1], l_direct[1]) == (small, large),
+        f"review selector at {small} and {large} rows: {s_direct[0]} and {l_direct[0]} queries",
+    )
+
+
+# --- the run ----------------------------------------------------------------------------------
 
 
 def main() -> None:
     args = parse_args()
     began = time.perf_counter()
+    verdicts = Verdicts()
     print(
         f"pricing benchmark, Python {sys.version.split()[0]}, pandas {pd.__version__}, "
         f"numpy {np.__version__}"
     )
 
     # 1. The catalog, in memory.
+    print("\n1. catalog, in memory")
     catalog = section_build(args)
 
     # 2. The engine: batch over the whole catalog, recommend() one at a time on a sample.
-    engine_ok = section_engine(
-        catalog, sample_size=min(args.sample, args.products), runs=args.runs, seed=args.seed
+    print("\n2. engine alone, in memory")
+    memory_engine = section_engine(
+        catalog,
+        verdicts,
+        sample_size=min(args.sample, args.products),
+        runs=args.runs,
+        seed=args.seed,
     )
 
-    # 3. The ORM path (load the catalog into a database, price it through pricing.services)
-    #    and 4. the review page's query count go here, reusing build_catalog().
+    path = None
+    if not args.skip_db:
+        with throwaway_django("pricing-bench-") as database:
+            # 3. The same catalog in a database: the batch path against the ORM path.
+            with timed() as migrating:
+                setup_django()
+            print(f"\n3. database: {database}; migrated in {migrating.wall:.1f} s")
+            loaded = database_load(catalog, seed=args.seed)
+            print(
+                f"loaded {len(loaded.product_ids):,} products, {loaded.listings:,} listings, "
+                f"{loaded.map_overrides:,} MAP overrides, {len(catalog.rules)} rules in "
+                f"{loaded.seconds:.1f} s (bulk_create; setup, not measured)"
+            )
+            path = section_database(catalog, loaded, verdicts, args)
 
-    print(f"total {time.perf_counter() - began:.0f} s")
-    if not engine_ok:
-        sys.exit(1)
+            # 4. The review page's query count at 50 and 500 rows.
+            print("\n4. price review page")
+            section_review(catalog, path, verdicts, args.seed)
+
+    judge_catalog(
+        verdicts, n_products=len(catalog.products), memory_engine=memory_engine, path=path
+    )
+    print(
+        f"\ntotal {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.2f} "
+        f"(1 min, {os.cpu_count()} CPUs)"
+    )
+    verdicts.print()
+    sys.exit(verdicts.exit_status)
 
 
 if __name__ == "__main__":
