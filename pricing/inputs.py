@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from catalog.models import Listing, Product
@@ -145,33 +146,77 @@ def catalog_frames(*, product_ids=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     for column in ("brand_id", "list_price_cents", "msrp_cents", "cost_cents", "map_price_cents"):
         product_table[column] = product_table[column].astype("Int64")
 
-    observation_table = pd.DataFrame(
-        [
-            {
-                "product_id": row["product_id"],
-                "listing_id": observation.listing_id,
-                "retailer_id": observation.retailer_id,
-                "probe_id": observation.probe_id,
-                "price_cents": cents(observation.price),
-                "currency": observation.currency,
-                "available": observation.available,
-                "observed_at": observation.observed_at,
-                "status": observation.status,
-            }
-            for row in listing_rows(product_ids=product_ids)
-            for observation in [observation_from_listing(row)]
-        ],
+    observation_table = observations_frame(product_ids=product_ids)
+    return product_table, observation_table
+
+
+OBSERVATION_COLUMNS = (
+    "product_id",
+    "listing_id",
+    "retailer_id",
+    "probe_id",
+    "price_cents",
+    "currency",
+    "available",
+    "observed_at",
+    "status",
+)
+
+
+def observations_frame(*, product_ids=None) -> pd.DataFrame:
+    """Every listing's observation, as `observation_from_listing` reads one, built column-wise.
+
+    Half a million listings go through here; the rows come from a plain cursor (no per-value
+    conversion by the ORM) and prices and times are converted a column at a time.
+    """
+    queryset = listing_rows(product_ids=product_ids).values_list(
+        "product_id",
+        "id",
+        "retailer_id",
+        "last_price",
+        "currency",
+        "available",
+        "last_success_at",
+        "last_probed_at",
+        "last_probe_status",
+    )
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return pd.DataFrame(columns=list(OBSERVATION_COLUMNS))
+    raw = pd.DataFrame(
+        rows,
         columns=[
             "product_id",
             "listing_id",
             "retailer_id",
-            "probe_id",
-            "price_cents",
+            "last_price",
             "currency",
             "available",
-            "observed_at",
-            "status",
+            "last_success_at",
+            "last_probed_at",
+            "last_probe_status",
         ],
     )
-    observation_table["price_cents"] = observation_table["price_cents"].astype("Int64")
-    return product_table, observation_table
+    succeeded = raw["last_price"].notna() & raw["last_success_at"].notna()
+    # Money has two decimal places, so the nearest whole cent is exact.
+    price_cents = (pd.to_numeric(raw["last_price"]).astype("float64") * 100).round()
+    success_at = pd.to_datetime(raw["last_success_at"], utc=True, format="ISO8601")
+    probed_at = pd.to_datetime(raw["last_probed_at"], utc=True, format="ISO8601")
+    status = raw["last_probe_status"].fillna("").replace("", NEVER_PROBED)
+    return pd.DataFrame(
+        {
+            "product_id": raw["product_id"],
+            "listing_id": raw["listing_id"],
+            "retailer_id": raw["retailer_id"],
+            "probe_id": FROM_LISTING,
+            "price_cents": price_cents.where(succeeded).astype("Int64"),
+            "currency": raw["currency"],
+            "available": raw["available"].astype("boolean"),
+            "observed_at": success_at.where(succeeded, probed_at),
+            "status": status.where(~succeeded, "success"),
+        },
+        columns=list(OBSERVATION_COLUMNS),
+    )
