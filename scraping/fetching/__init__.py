@@ -28,7 +28,7 @@ from scraping.fetching.errors import (
     UnacceptableContentType,
     Unresolvable,
 )
-from scraping.fetching.fetcher import FetchClient, FetchResult, fetch
+from scraping.fetching.fetcher import FetchClient, FetchResult, fetch, polite_turn, robots_allow
 from scraping.fetching.policy import DEFAULT_USER_AGENT, FetchPolicy
 from scraping.fetching.retrying import parse_retry_after
 from scraping.fetching.state import Admission, SharedState, open_state
@@ -58,5 +58,7 @@ __all__ = [
     "open_state",
     "parse_allow_list",
     "parse_retry_after",
+    "polite_turn",
+    "robots_allow",
     "static_resolver",
 ]

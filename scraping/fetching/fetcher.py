@@ -12,7 +12,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,38 @@ def fetch(
         return Fetch(policy, state, client).run(url)
     with FetchClient() as own_client:
         return Fetch(policy, state, own_client).run(url)
+
+
+@contextmanager
+def polite_turn(
+    url: str, *, policy: FetchPolicy, state: SharedState, client: FetchClient
+) -> Iterator[None]:
+    """Hold ``url``'s politeness slot while someone else sends the request (the local browser).
+
+    The same rules as fetch() before it sends: the SSRF guard, robots.txt (``RobotsDisallowed``)
+    and the host's slot, which counts from the moment the block ends, as when fetch() receives
+    an answer, so the gap holds at the server whoever sends.
+    """
+    attempt = Fetch(policy, state, client)
+    destination = attempt._check(url)
+    rules = attempt._robots(destination) if policy.obey_robots else None
+    if rules is not None and not rules.allows(url, policy.robots_agent):
+        reason = f" ({rules.reason})" if rules.reason else ""
+        raise RobotsDisallowed(f"robots.txt disallows {url}{reason}", url=url)
+    polite_key = attempt._wait_turn(destination, rules)
+    try:
+        yield
+    finally:
+        if polite_key is not None:
+            state.delivered(polite_key)
+
+
+def robots_allow(url: str, *, policy: FetchPolicy, state: SharedState, client: FetchClient) -> bool:
+    """Whether robots.txt lets us request ``url`` (a page's script or data), without waiting."""
+    if not policy.obey_robots:
+        return True
+    attempt = Fetch(policy, state, client)
+    return attempt._robots(attempt._check(url)).allows(url, policy.robots_agent)
 
 
 @dataclass

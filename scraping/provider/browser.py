@@ -9,12 +9,17 @@ WebSocket, a preconnect, or a host name that resolves differently the second tim
 Chromium does not follow a redirect it is handed, so redirects are followed here, each hop
 checked: a sub-request's within the one request, the page's by navigating to the new address.
 Images, media and fonts are never fetched; prices do not need them.
+
+The retailer's robots.txt and politeness hold as for the direct transport: a page or a script
+that robots.txt disallows is not requested, and each page (each hop of its redirects) waits
+for the host's politeness slot in the state every worker shares. Sub-requests are not paced:
+they are one page load, as a shopper's browser makes them.
 """
 
 import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
 import httpx
@@ -24,7 +29,7 @@ from django.core.exceptions import ImproperlyConfigured
 from scraping import fetching
 from scraping.fetching.transport import PinnedTransport, pinned
 from scraping.models import Probe
-from scraping.transports import PageFetch, PageUnavailable, base_policy
+from scraping.transports import PageFetch, PageUnavailable, base_policy, shared_state
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +64,9 @@ RESPONSE_HEADERS_DROPPED = frozenset(
 class _Visit:
     """What one rendering asked for and what became of it."""
 
+    policy: fetching.FetchPolicy
+    """The transport's policy at the retailer's pace."""
+    robots: fetching.FetchClient
     refused: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     requests: int = 0
@@ -81,10 +89,12 @@ class BrowserTransport:
         *,
         executable_path: str,
         policy: fetching.FetchPolicy | None = None,
+        state: fetching.SharedState | None = None,
         settle_ms: int = 2000,
     ) -> None:
         self.executable_path = executable_path
         self.policy = policy or base_policy()
+        self.state = state
         self.settle_ms = settle_ms
 
     @classmethod
@@ -97,15 +107,33 @@ class BrowserTransport:
         return cls(executable_path=settings.SCRAPING_BROWSER_PATH)
 
     def fetch(self, url: str, *, requests_per_minute: int, geo_location: str = "") -> PageFetch:
-        # One page at a time, for the few retailers that need it: the schedule that calls this
-        # is its pacing. geo_location needs a proxy in that country, which we do not have here.
-        try:
-            self._check(url)
-        except fetching.FetchError as exc:
-            raise PageUnavailable(
-                f"{type(exc).__name__}: {exc}", status=Probe.Status.FAILED, final_url=url
-            ) from exc
-        visit = _Visit()
+        # geo_location needs a proxy in that country, which we do not have here.
+        visit = _Visit(
+            policy=replace(self.policy, requests_per_minute=float(requests_per_minute)),
+            robots=fetching.FetchClient(),
+        )
+        with visit.robots:
+            try:
+                self._check(url)
+                allowed = fetching.robots_allow(
+                    url, policy=visit.policy, state=self._state(), client=visit.robots
+                )
+            except fetching.FetchError as exc:
+                raise PageUnavailable(
+                    f"{type(exc).__name__}: {exc}", status=Probe.Status.FAILED, final_url=url
+                ) from exc
+            if not allowed:
+                raise PageUnavailable(
+                    f"RobotsDisallowed: robots.txt disallows {url}",
+                    status=Probe.Status.BLOCKED,
+                    final_url=url,
+                )
+            return self._visit(url, visit)
+
+    def _state(self) -> fetching.SharedState:
+        return self.state or shared_state()
+
+    def _visit(self, url: str, visit: _Visit) -> PageFetch:
         started = time.monotonic()
         status, final_url, body, redirects = self._render(url, visit)
         logger.info(
@@ -205,8 +233,22 @@ class BrowserTransport:
                 route.abort("blockedbyclient")
                 return
             try:
-                answer = self._send(http, destination, method, url, headers, content)
-            except (httpx.HTTPError, fetching.ResponseTooLarge) as exc:
+                if page_itself:
+                    with fetching.polite_turn(
+                        url, policy=visit.policy, state=self._state(), client=visit.robots
+                    ):
+                        answer = self._send(http, destination, method, url, headers, content)
+                elif fetching.robots_allow(
+                    url, policy=visit.policy, state=self._state(), client=visit.robots
+                ):
+                    answer = self._send(http, destination, method, url, headers, content)
+                else:
+                    raise fetching.RobotsDisallowed(f"robots.txt disallows {url}", url=url)
+            except fetching.RobotsDisallowed as exc:
+                visit.refused.append(f"{url} ({exc})")
+                route.abort("blockedbyclient")
+                return
+            except (httpx.HTTPError, fetching.FetchError) as exc:
                 visit.failed.append(f"{url} ({type(exc).__name__}: {exc})")
                 route.abort("failed")
                 return

@@ -84,9 +84,11 @@ def counter():
 
 
 @pytest.fixture
-def transport(chromium, shop):
+def transport(chromium, shop, file_state):
     policy = replace(base_policy(), allow=frozenset({shop.address}), resolver=static_resolver({}))
-    return BrowserTransport(executable_path=chromium, policy=policy, settle_ms=500)
+    return BrowserTransport(
+        executable_path=chromium, policy=policy, state=file_state, settle_ms=500
+    )
 
 
 @pytest.fixture
@@ -175,6 +177,38 @@ def test_a_page_the_retailer_no_longer_has_is_not_found(transport, shop, listing
 
     assert probe.status == Probe.Status.NOT_FOUND
     assert probe.http_status == 404
+
+
+def test_a_page_robots_txt_disallows_is_never_rendered(transport, shop, listing):
+    shop.route("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /watches/\n"))
+    shop_page(shop, f"<h1>Chronograph RX-4120</h1>{JSON_LD_FROM_API}")
+
+    probe = listing_probe(listing_id=listing.pk, transport=transport)
+
+    assert probe.status == Probe.Status.BLOCKED
+    assert "robots.txt disallows" in probe.error_message
+    assert shop.hits_for("/watches/rx-4120") == []
+
+
+def test_a_script_robots_txt_disallows_is_not_requested(transport, shop, listing):
+    shop.route("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /api/\n"))
+    shop_page(shop, f"<h1>Chronograph RX-4120</h1>{JSON_LD_FROM_API}")
+
+    probe = listing_probe(listing_id=listing.pk, transport=transport)
+
+    assert len(shop.hits_for("/watches/rx-4120")) == 1
+    assert shop.hits_for("/api/price") == []
+    assert probe.price is None
+
+
+def test_pages_wait_for_the_hosts_politeness_slot(transport, shop):
+    shop_page(shop, "<h1>Chronograph RX-4120</h1>")
+
+    for _ in range(2):
+        transport.fetch(shop.url("/watches/rx-4120"), requests_per_minute=20)
+
+    first, second = shop.hits_for("/watches/rx-4120")
+    assert second.at - first.at >= 3.0
 
 
 def test_without_a_browser_path_the_transport_cannot_be_built(settings):
