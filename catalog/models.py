@@ -235,6 +235,17 @@ class Listing(models.Model):
         max_length=20, blank=True, help_text="How the latest probe ended (success, blocked, …)."
     )
     last_success_at = models.DateTimeField(null=True, blank=True)
+    rating_value = models.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+        help_text="The retailer's average rating, on a 1-5 scale, as its page last showed it.",
+    )
+    rating_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many ratings or reviews that average is over."
+    )
     # A worker probing this listing holds it until then; see scraping.services.listing_claim.
     probe_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
@@ -259,21 +270,41 @@ class Listing(models.Model):
 
 
 class Review(models.Model):
+    class Sentiment(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        NEUTRAL = "neutral", "Neutral"
+        NEGATIVE = "negative", "Negative"
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
     source = models.CharField(max_length=100, help_text="Where it was read: a retailer, a forum.")
     external_id = models.CharField(
         max_length=128, blank=True, help_text="The source's own id; keeps re-imports single."
     )
     author = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True, help_text="The review's headline.")
     text = models.TextField()
     rating = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     posted_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # Scored from the words alone (catalog.sentiment), never from the rating.
+    sentiment_label = models.CharField(
+        max_length=8, choices=Sentiment.choices, blank=True, db_index=True
+    )
+    sentiment_score = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-1), MaxValueValidator(1)],
+        help_text="-1 most negative to +1 most positive.",
+    )
+    sentiment_scorer = models.CharField(
+        max_length=40, blank=True, help_text="Which scorer and version gave the label."
+    )
 
     class Meta:
         ordering = ["-posted_at"]
+        indexes = [models.Index(fields=["product", "posted_at"], name="review_product_posted")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__gte=1) & Q(rating__lte=5),

@@ -5,14 +5,20 @@ database, and a constraint the database still refuses (two requests racing) is r
 way: a ValidationError naming the field at fault, never an IntegrityError.
 """
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from catalog import sentiment
 from catalog.models import Brand, Listing, Product, Retailer, Review
 from catalog.signals import announce_list_price
 
@@ -190,8 +196,14 @@ def review_create(
     rating: int,
     posted_at: datetime,
     author: str = "",
+    title: str = "",
     external_id: str = "",
 ) -> Review:
+    """Record one review, scored. A review the source has already given us (the same external
+    id, or without one the same author, day and words) is refused, naming ``external_id``."""
+    external_id = external_id or review_fingerprint(
+        author=author, posted_at=posted_at, text=text, title=title
+    )
     review = Review(
         product=product,
         source=source,
@@ -199,9 +211,186 @@ def review_create(
         rating=rating,
         posted_at=posted_at,
         author=author,
+        title=title,
         external_id=external_id,
     )
+    _score(review)
     return _save(review)
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    """One review as a source gives it; ``posted_at`` None means the source does not say."""
+
+    text: str
+    rating: int
+    posted_at: datetime | None = None
+    author: str = ""
+    title: str = ""
+    external_id: str = ""
+
+
+@dataclass
+class ReviewIngest:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    # Why reviews were left out, e.g. {"no_text": 2}; the sources count their own skips too.
+    skipped: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        if count:
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+REVIEW_CONTENT_FIELDS = ("author", "title", "text", "rating", "posted_at")
+
+
+def review_fingerprint(
+    *, author: str, posted_at: datetime | date | None, text: str, title: str = ""
+) -> str:
+    """A stable id for a review its source gives none: the same review read again on another
+    day hashes the same; whitespace and case do not count."""
+    day = posted_at.date() if isinstance(posted_at, datetime) else posted_at
+    parts = (author, day.isoformat() if day else "", title, text)
+    canonical = "\x1f".join(" ".join(part.split()).casefold() for part in map(str, parts))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+
+
+def review_key(external_id: str) -> str:
+    """An external id that fits the column: long ones (review URLs) are hashed."""
+    external_id = external_id.strip()
+    max_length = Review._meta.get_field("external_id").max_length
+    if len(external_id) <= max_length:
+        return external_id
+    return "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()[:40]
+
+
+def reviews_ingest(
+    *,
+    product: Product,
+    source: str,
+    reviews: Iterable[ReviewInput],
+    seen_at: datetime | None = None,
+) -> ReviewIngest:
+    """Create or update a source's reviews of a product; reading them again changes nothing.
+
+    A review is matched on (product, source, external id); one without an id gets the
+    fingerprint of its author, day and words. A review the source does not date is dated
+    ``seen_at``, the first time we read it (a later reading keeps that date). Reviews that
+    break the model's rules (no text, a rating outside 1-5) are skipped and counted, never
+    raised: one bad review must not lose the others.
+    """
+    seen_at = seen_at or timezone.now()
+    result = ReviewIngest()
+    wanted: dict[str, ReviewInput] = {}
+    for item in reviews:
+        if not (item.text or "").strip():
+            result.skip("no_text")
+            continue
+        if not isinstance(item.rating, int) or not 1 <= item.rating <= 5:
+            result.skip("bad_rating")
+            continue
+        key = review_key(item.external_id) or review_fingerprint(
+            author=item.author, posted_at=item.posted_at, text=item.text, title=item.title
+        )
+        if key in wanted:
+            result.skip("repeated")
+            continue
+        wanted[key] = item
+    if not wanted:
+        return result
+
+    existing = {
+        review.external_id: review
+        for review in Review.objects.filter(
+            product=product, source=source, external_id__in=list(wanted)
+        )
+    }
+    new, changed = [], []
+    for key, item in wanted.items():
+        values = {
+            "author": item.author[:100],
+            "title": item.title[:200],
+            "text": item.text.strip(),
+            "rating": item.rating,
+            "posted_at": item.posted_at,
+        }
+        review = existing.get(key)
+        if review is None:
+            review = Review(product=product, source=source[:100], external_id=key, **values)
+            review.posted_at = review.posted_at or seen_at
+            _score(review)
+            new.append(review)
+            continue
+        if values["posted_at"] is None:
+            values["posted_at"] = review.posted_at
+        differs = [name for name, value in values.items() if getattr(review, name) != value]
+        if not differs:
+            result.unchanged += 1
+            continue
+        for name in differs:
+            setattr(review, name, values[name])
+        _score(review)
+        changed.append(review)
+    with transaction.atomic():
+        Review.objects.bulk_create(new, batch_size=500)
+        Review.objects.bulk_update(
+            changed, [*REVIEW_CONTENT_FIELDS, *REVIEW_SENTIMENT_FIELDS], batch_size=500
+        )
+    result.created, result.updated = len(new), len(changed)
+    return result
+
+
+REVIEW_SENTIMENT_FIELDS = ("sentiment_label", "sentiment_score", "sentiment_scorer")
+
+
+def _score(review: Review) -> None:
+    found = sentiment.score_review(title=review.title, text=review.text)
+    review.sentiment_label = found.label.value
+    review.sentiment_score = found.score
+    review.sentiment_scorer = found.scorer
+
+
+def reviews_rescore(
+    *,
+    queryset: QuerySet[Review] | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Score reviews again (all of them by default), batch by batch; returns how many.
+
+    Batches go by primary key, so rows added meanwhile do not shift the pages, and each batch
+    commits on its own: an interrupted run keeps what it finished.
+    """
+    queryset = Review.objects.all() if queryset is None else queryset
+    total = queryset.count()
+    done, last_pk = 0, 0
+    while True:
+        batch = list(
+            queryset.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .only("pk", "title", "text", *REVIEW_SENTIMENT_FIELDS)[:batch_size]
+        )
+        if not batch:
+            break
+        for review in batch:
+            _score(review)
+        with transaction.atomic():
+            Review.objects.bulk_update(batch, REVIEW_SENTIMENT_FIELDS)
+        done += len(batch)
+        last_pk = batch[-1].pk
+        if progress is not None:
+            progress(done, total)
+    return done
+
+
+def listing_rating_record(*, listing: Listing, value: Decimal | None, count: int | None) -> None:
+    """The retailer's average rating as its page shows it (1-5 scale)."""
+    if value is not None and not Decimal(1) <= value <= Decimal(5):
+        value = None
+    Listing.objects.filter(pk=listing.pk).update(rating_value=value, rating_count=count)
+    listing.rating_value, listing.rating_count = value, count
 
 
 def _assign(instance: models.Model, data: Mapping[str, Any], *, allowed: Iterable[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -133,3 +134,36 @@ class IdentityResult:
     ok: bool
     matched_on: str | None
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoundReview:
+    """One schema.org Review as the page gives it, its rating put on a 1-5 scale."""
+
+    text: str
+    rating: int
+    author: str = ""
+    title: str = ""
+    # Aware UTC; None when the page does not date the review.
+    posted_at: datetime | None = None
+    # The review's own @id, url or identifier; empty when the page gives none.
+    external_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FoundRating:
+    """The product's schema.org AggregateRating, its value put on a 1-5 scale."""
+
+    value: Decimal
+    count: int | None = None
+
+
+@dataclass(slots=True)
+class PageReviews:
+    reviews: list[FoundReview] = field(default_factory=list)
+    rating: FoundRating | None = None
+    # Why reviews on the page were left out, e.g. {"no_rating": 2, "other_product": 1}.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
