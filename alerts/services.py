@@ -15,7 +15,9 @@ rule's state, so two workers evaluating the same subject take turns:
 Every evaluation is idempotent: reading the same probe, price or recommendation again changes
 nothing, since a reading no newer than what the alert last saw is not counted.
 
-Subjects: listing-level for competitor drops, stock and probe failures ("listing:12");
+Subjects: listing-level for competitor drops, stock and probe failures ("listing:12"; a
+competitor price in another currency than the product's is its own subject, "listing:12:EUR",
+since prices in two currencies cannot be compared without a rate we do not keep);
 product-level for our price and the lowest market price ("product:3"); one per MAP violation
 episode ("violation:7") and per recommendation ("recommendation:9").
 """
@@ -362,8 +364,9 @@ def competitor_price_reading(rule: AlertRule, probe: Probe) -> Reading | None:
         return None
     listing = probe.listing
     currency = probe.currency or listing.currency
+    subject = f"listing:{listing.pk}"
     return Reading(
-        subject=f"listing:{listing.pk}",
+        subject=subject if currency == listing.product.currency else f"{subject}:{currency}",
         at=probe.created_at,
         value=probe.price,
         data={"price": probe.price, "currency": currency, "url": probe.final_url or probe.url},

@@ -28,7 +28,7 @@ from tests.alerts.conftest import (
     first_days,
     first_hours,
 )
-from tests.factories import BrandFactory, ProductFactory, RetailerFactory
+from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +111,25 @@ def test_a_competitor_cutting_its_price_more_than_5_percent_raises_an_alert(mark
     assert "Jewel Discount cut Rolex 126500LN by" in alert.title
     assert alert.is_active
     assert alert.deliveries.count() == 1
+
+
+def test_a_price_in_another_currency_is_not_compared_with_the_last_one():
+    listing = ListingFactory(currency="USD")
+    drop = rule(Kind.COMPETITOR_DROP, channels=[email_channel()])
+
+    def report(price: str, currency: str) -> None:
+        point = price_point_record(listing=listing, price=Decimal(price), currency=currency)
+        alerts_evaluate_probe(probe_id=point.pk)
+
+    report("10000.00", "USD")
+    report("8000.00", "EUR")
+    assert alerts_of(drop) == []
+    report("7000.00", "EUR")
+
+    [alert] = alerts_of(drop)
+    assert alert.data["currency"] == "EUR"
+    assert Decimal(alert.data["reference"]) == Decimal("8000.00")
+    assert alert.dedup_key == f"{drop.pk}:competitor_drop:listing:{listing.pk}:EUR"
 
 
 def test_probing_the_same_drop_again_keeps_one_alert_and_counts_it_without_new_mail(
