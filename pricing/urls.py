@@ -1,6 +1,7 @@
 from django.urls import path
 
 from pricing import views
+from pricing.market import views as market_views
 
 app_name = "pricing"
 
@@ -15,6 +16,7 @@ urlpatterns = [
     ),
     path("review/<int:recommendation_id>/reject", views.recommendation_reject, name="reject"),
     path("review/<int:recommendation_id>/why", views.recommendation_why, name="why"),
+    path("market/", market_views.market, name="market"),
     path("map-violations/", views.map_violations, name="map-violations"),
     path("map-violations/export.csv", views.map_violations_export, name="map-violations-export"),
     # Takes over scraping's product page: the project includes these urls before scraping's.
