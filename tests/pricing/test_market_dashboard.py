@@ -63,8 +63,7 @@ def observe(at: Listing, *history: tuple[float, str], available: bool = True) ->
     return probes
 
 
-@pytest.fixture
-def market(db):
+def build_market() -> dict:
     """Omega (diver):
         D1 list 1,000: 900, 1,000, 1,100          -> within, index 100, gap 0
         D2 list   800: 900, 1,000                 -> cheapest, median 950, gap -15.8
@@ -96,6 +95,11 @@ def market(db):
         "s1b": observe(listing(s1, b), (2, "2000")),
     }
     return {"products": {p.reference: p for p in (d1, d2, d3, d4, d5, s1)}, "probes": listings}
+
+
+@pytest.fixture
+def market(db):
+    return build_market()
 
 
 def page(client, user, **params):
