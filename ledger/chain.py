@@ -267,6 +267,8 @@ def verify_chain(
     *,
     start_prev_hash: str = GENESIS_HASH,
     start_seq: int = 1,
+    before: ChainRow | None = None,
+    after: ChainRow | None = None,
 ) -> ChainProblem | None:
     """Stream ``rows`` and return the first problem, or None when the chain is intact.
 
@@ -275,17 +277,22 @@ def verify_chain(
     Memory use is constant. ``rows`` is read one row ahead of the row being checked (the
     lookahead that attributes ``REORDERED`` and ``LINK_BROKEN``), which matters only to a
     generator with side effects.
+
+    ``before`` and ``after`` are the rows around ``rows`` when it is one slice of a longer
+    stream (already checked, resp. checked with the next slice): they are only looked at, to
+    attribute a problem exactly as a check of the whole stream would.
     """
     # Bound to locals: this loop must stay within a small factor of bare hashlib speed.
     sha256 = hashlib.sha256
     version = ENTRY_VERSION
     expected = start_seq
     prev_entry_hash = start_prev_hash
-    prev: ChainRow | None = None
+    prev: ChainRow | None = before
     iterator: Iterator[ChainRow] = iter(rows)
     row = next(iterator, None)
     while row is not None:
         following = next(iterator, None)
+        ahead = following if following is not None else after
         seq = row.seq
         if seq != expected:
             if prev is not None and seq == prev.seq:
@@ -294,8 +301,8 @@ def verify_chain(
                 return ChainProblem(
                     seq, Reason.REORDERED, f"seq {seq} appears after seq {expected - 1}"
                 )
-            if following is not None and (
-                following.seq == expected or (following.seq == expected + 1 and seq != expected + 1)
+            if ahead is not None and (
+                ahead.seq == expected or (ahead.seq == expected + 1 and seq != expected + 1)
             ):
                 return ChainProblem(
                     expected,
@@ -345,7 +352,7 @@ def verify_chain(
                     f"entry {seq}'s prev_hash is not the expected starting hash "
                     f"{start_prev_hash[:12]}...",
                 )
-            if following is not None and following.prev_hash == row.entry_hash:
+            if ahead is not None and ahead.prev_hash == row.entry_hash:
                 blamed = ChainProblem(
                     prev.seq,
                     Reason.LINK_BROKEN,

@@ -1,0 +1,166 @@
+"""Reading the stored ledger for verification, straight through the database driver.
+
+Rows come back as plain tuples (no model instances, no ORM row conversion), the payload as the
+UTF-8 bytes of the stored text, ready to hash. On PostgreSQL the stored Merkle nodes of a range
+are compared as one aggregate per level (`string_agg` of the hashes in index order, with their
+count and lengths), so the driver builds one bytes object per level rather than a tuple per
+node; SQLite, the small embedded case, gets the same summary built here from the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ledger.verification.chunks import LevelSummary
+
+ENTRY_COLUMNS = "seq, kind, subject, recorded_at, {payload}, payload_hash, prev_hash, entry_hash"
+FETCH = 10_000
+
+
+class Store:
+    """Verification's reads on one DB-API connection (psycopg 3 or sqlite3), in its transaction."""
+
+    def __init__(self, raw_connection, vendor: str) -> None:
+        self.raw = raw_connection
+        self.postgres = vendor == "postgresql"
+        payload = "convert_to(payload, 'UTF8')" if self.postgres else "CAST(payload AS BLOB)"
+        self.columns = ENTRY_COLUMNS.format(payload=payload)
+
+    def sql(self, text: str) -> str:
+        return text if self.postgres else text.replace("%s", "?")
+
+    def cursor(self):
+        if self.postgres:
+            import psycopg
+
+            # Django's connections make client-side-binding cursors, which return text only.
+            cursor = psycopg.Cursor(self.raw)
+            cursor.format = psycopg.pq.Format.BINARY
+            return cursor
+        return self.raw.cursor()
+
+    def query(self, text: str, params: list | tuple = ()) -> list[tuple]:
+        cursor = self.cursor()
+        try:
+            cursor.execute(self.sql(text), params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def entry_batches(self, *, after_seq: int) -> Iterator[list[tuple]]:
+        """Every entry after `after_seq` in storage order (by primary key), in batches."""
+        text = f"SELECT {self.columns} FROM ledger_ledgerentry WHERE seq > %s ORDER BY id"  # noqa: S608
+        if self.postgres:
+            # A server-side cursor: the rows stream instead of arriving all at once.
+            cursor = self.raw.cursor(name="ledger_verify_entries", binary=True)
+        else:
+            cursor = self.raw.cursor()
+        try:
+            cursor.execute(self.sql(text), (after_seq,))
+            while batch := cursor.fetchmany(FETCH):
+                yield batch
+        finally:
+            cursor.close()
+
+    def entries_between(self, *, after_seq: int, low_id: int | None, high_id: int | None):
+        """The entries after `after_seq` with low_id <= id < high_id (bounds optional), by id."""
+        conditions, params = ["seq > %s"], [after_seq]
+        if low_id is not None:
+            conditions.append("id >= %s")
+            params.append(low_id)
+        if high_id is not None:
+            conditions.append("id < %s")
+            params.append(high_id)
+        return self.query(
+            f"SELECT {self.columns} FROM ledger_ledgerentry "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)} ORDER BY id",
+            params,
+        )
+
+    def ids_of(self, seqs: list[int]) -> dict[int, int]:
+        if not seqs:
+            return {}
+        marks = ", ".join(["%s"] * len(seqs))
+        rows = self.query(
+            f"SELECT seq, id FROM ledger_ledgerentry WHERE seq IN ({marks})",  # noqa: S608
+            seqs,
+        )
+        found: dict[int, int] = {}
+        for seq, row_id in rows:
+            if seq in found:
+                found[seq] = -1  # the same seq twice: no single row starts the slice
+            else:
+                found[seq] = row_id
+        return found
+
+    # --- Merkle nodes ----------------------------------------------------------------------
+
+    @staticmethod
+    def ranges_condition(ranges: list[tuple[int, int, int]]) -> tuple[str, list[int]]:
+        parts, params = [], []
+        for level, low, high in ranges:
+            parts.append('(level = %s AND "index" >= %s AND "index" < %s)')
+            params += [level, low, high]
+        return " OR ".join(parts), params
+
+    def level_summaries(self, ranges: list[tuple[int, int, int]]) -> dict[int, LevelSummary]:
+        """For each (level, low, high), the stored nodes at that level with low <= index < high."""
+        ranges = [r for r in ranges if r[2] > r[1]]
+        if not ranges:
+            return {}
+        condition, params = self.ranges_condition(ranges)
+        if self.postgres:
+            rows = self.query(  # noqa: S608
+                'SELECT level, count(*), count(DISTINCT "index"), min(octet_length(hash)), '
+                "max(octet_length(hash)), string_agg(hash, ''::bytea ORDER BY \"index\") "
+                f"FROM ledger_merklenode WHERE {condition} GROUP BY level",
+                params,
+            )
+            return {row[0]: LevelSummary(*row[1:]) for row in rows}
+        by_level: dict[int, list[tuple[int, bytes]]] = {}
+        for level, index, node in self.query(
+            f'SELECT level, "index", hash FROM ledger_merklenode WHERE {condition} '  # noqa: S608
+            'ORDER BY level, "index"',
+            params,
+        ):
+            by_level.setdefault(level, []).append((index, bytes(node)))
+        return {
+            level: LevelSummary(
+                len(nodes),
+                len({index for index, _ in nodes}),
+                min(len(node) for _, node in nodes),
+                max(len(node) for _, node in nodes),
+                b"".join(node for _, node in nodes),
+            )
+            for level, nodes in by_level.items()
+        }
+
+    def level_nodes(self, level: int, low: int, high: int) -> list[tuple[int, bytes]]:
+        return [
+            (index, bytes(node))
+            for index, node in self.query(
+                'SELECT "index", hash FROM ledger_merklenode '
+                'WHERE level = %s AND "index" >= %s AND "index" < %s ORDER BY "index", id',
+                (level, low, high),
+            )
+        ]
+
+    @staticmethod
+    def newer_condition(size: int) -> tuple[str, list[int]]:
+        """Nodes completed by a leaf at or after `size`: index >= size >> level."""
+        bits = size.bit_length()
+        parts, params = ["level >= %s"], [bits]
+        for level in range(bits):
+            parts.append('(level = %s AND "index" >= %s)')
+            params += [level, size >> level]
+        return " OR ".join(parts), params
+
+    def nodes_newer(self, size: int) -> list[tuple[int, int]]:
+        """(level, index) of the stored nodes that only a leaf at or after `size` completes."""
+        condition, params = self.newer_condition(size)
+        return self.query(
+            f'SELECT level, "index" FROM ledger_merklenode WHERE {condition}',  # noqa: S608
+            params,
+        )
