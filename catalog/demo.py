@@ -183,6 +183,47 @@ REVIEW_TEXTS = (
 )
 
 
+
+@dataclass(frozen=True)
+class DemoReview:
+    rating: int
+    title: str
+    text: str
+
+
+# Reviews the demo shops put in their pages' JSON-LD. We wrote these ourselves, to give the demo
+# every kind of review; the sentiment benchmark reports its accuracy on them apart from the real
+# reviews, since a set we wrote is weak evidence.
+SHOP_REVIEWS: tuple[DemoReview, ...] = (
+    DemoReview(5, "Grail achieved", "Waited three years for this one and it was worth it."),
+    DemoReview(5, "Perfect", "Flawless finishing, the dial is gorgeous in sunlight."),
+    DemoReview(5, "Best purchase I have made", "Keeps time within a second a day. Love it."),
+    DemoReview(5, "Exceeded expectations", "The bracelet is comfortable and the clasp is superb."),
+    DemoReview(5, "Beautiful watch", "Arrived quickly, fully stickered, papers in order."),
+    DemoReview(5, "Stunning", "Photos do not do it justice. I wear it every day."),
+    DemoReview(5, "Great dealer", "Smooth transaction and the watch is exactly as described."),
+    DemoReview(5, "Wonderful gift", "Bought it for my wife's anniversary and she adores it."),
+    DemoReview(4, "Very good", "Excellent watch, though the bracelet needed a micro-adjust."),
+    DemoReview(4, "Happy overall", "Great legibility at night. Slightly thick under a cuff."),
+    DemoReview(4, "Solid choice", "Nice weight and quality. Box was a little dented."),
+    DemoReview(4, "Recommended", "Accurate and well built; delivery took a week longer."),
+    DemoReview(4, "Nice piece", "The lume is strong and the bezel action is crisp."),
+    DemoReview(4, "Good value at this price", "Better finishing than I expected for the money."),
+    DemoReview(3, "It's okay", "Fine watch, nothing special. The strap is average."),
+    DemoReview(3, "Mixed feelings", "Looks great but it runs four seconds fast per day."),
+    DemoReview(3, "Average", "Does the job. Expected more at this price."),
+    DemoReview(3, "Not sure yet", "Wore it for a week. The clasp feels cheap, the dial is nice."),
+    DemoReview(2, "Disappointed", "The crown was stiff and it lost ten seconds a day."),
+    DemoReview(2, "Not as described", "Listed as unworn but there were scratches on the clasp."),
+    DemoReview(2, "Slow service", "Took six weeks to arrive and nobody answered my emails."),
+    DemoReview(2, "Meh", "Too heavy for my wrist and the bracelet pulls hair."),
+    DemoReview(1, "Avoid", "Arrived with a cracked crystal. Terrible packaging."),
+    DemoReview(1, "Fake papers", "The warranty card was not valid. Awful experience."),
+    DemoReview(1, "Broken on arrival", "It stopped after two days and the refund was refused."),
+    DemoReview(1, "Worst dealer", "Rude staff, wrong watch sent, still waiting for my money."),
+)
+
+
 def demo_marketplace_url() -> str:
     return getattr(settings, "DEMO_MARKETPLACE_URL", "http://127.0.0.1:8001").rstrip("/")
 

@@ -9,7 +9,7 @@ import logging
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urljoin
 
@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog.models import Listing, Product, Retailer
+from catalog.services import ReviewIngest, ReviewInput, listing_rating_record, reviews_ingest
 from ledger.models import LedgerEntry
 from ledger.services import ledger_append
 from scraping import discovery
 from scraping.assessment import Assessment, assess_page
+from scraping.extraction.reviews import extract_reviews
 from scraping.models import Probe, ProbePage
 from scraping.signals import probe_finished
 from scraping.transports import DirectTransport, PageFetch, PageUnavailable, Transport
@@ -200,7 +202,7 @@ def probe_record_page(
         # A page that breaks the reader is recorded, with the page kept, rather than lost.
         logger.exception("extraction failed for %s", page.final_url)
         assessment = Assessment(status=Probe.Status.FAILED, error_message=f"extraction: {exc}")
-    return save_probe(
+    probe = save_probe(
         listing=listing,
         page=page,
         assessment=assessment,
@@ -208,6 +210,70 @@ def probe_record_page(
         user=user,
         duration_ms=duration_ms,
     )
+    if probe.status in REVIEWED_STATUSES:
+        probe_record_reviews(
+            listing=listing,
+            body=page.body,
+            url=page.final_url or page.url,
+            seen_at=probe.created_at,
+        )
+    return probe
+
+
+# Pages that passed the identity check: their reviews are our product's.
+REVIEWED_STATUSES = frozenset(
+    {Probe.Status.SUCCESS, Probe.Status.NO_PRICE, Probe.Status.PRICE_HIDDEN}
+)
+
+
+def probe_record_reviews(
+    *, listing: Listing, body: bytes, url: str, seen_at: datetime
+) -> ReviewIngest | None:
+    """Save the reviews and the average rating a probed page carries, through the catalog.
+
+    Reading the same page again creates nothing (reviews are matched on their id, else on a
+    fingerprint of author, day and words). Reviews the page gives without words or a rating are
+    skipped and counted in the log. A failure here is logged and leaves the probe recorded: the
+    price is what a probe is for.
+    """
+    try:
+        found = extract_reviews(body, url=url)
+        ingest = reviews_ingest(
+            product=listing.product,
+            source=listing.retailer.slug,
+            reviews=[
+                ReviewInput(
+                    text=review.text,
+                    rating=review.rating,
+                    posted_at=review.posted_at,
+                    author=review.author,
+                    title=review.title,
+                    external_id=review.external_id,
+                )
+                for review in found.reviews
+            ],
+            seen_at=seen_at,
+        )
+        if found.rating is not None:
+            listing_rating_record(
+                listing=listing, value=found.rating.value, count=found.rating.count
+            )
+    except Exception:
+        logger.exception("reading the reviews on %s failed", url)
+        return None
+    for reason, count in found.skipped.items():
+        ingest.skip(reason, count)
+    if ingest.created or ingest.updated or ingest.skipped:
+        logger.info(
+            "reviews of %s from %s: %d new, %d updated, %d unchanged, skipped %s",
+            listing.product_id,
+            listing.retailer.slug,
+            ingest.created,
+            ingest.updated,
+            ingest.unchanged,
+            ingest.skipped or "none",
+        )
+    return ingest
 
 
 def probe_record_failure(

@@ -55,9 +55,18 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class ShopReview:
+    rating: int
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     shops: dict[str, Shop]
     watches: tuple[Watch, ...]
+    # What the shops' customers may say; product_pages deals them out to pages.
+    reviews: tuple[ShopReview, ...] = ()
 
     def shop(self, slug: str) -> Shop:
         return self.shops[slug]
@@ -79,7 +88,7 @@ class Inventory:
 def inventory() -> Inventory:
     from django.utils.text import slugify
 
-    from catalog.demo import RETAILERS, WATCHES, retailer_path_part
+    from catalog.demo import RETAILERS, SHOP_REVIEWS, WATCHES, retailer_path_part
 
     shops = {
         slugify(spec.name): Shop(
@@ -104,4 +113,5 @@ def inventory() -> Inventory:
         )
         for index, spec in enumerate(WATCHES)
     )
-    return Inventory(shops=shops, watches=watches)
+    reviews = tuple(ShopReview(r.rating, r.title, r.text) for r in SHOP_REVIEWS)
+    return Inventory(shops=shops, watches=watches, reviews=reviews)

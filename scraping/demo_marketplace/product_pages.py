@@ -5,19 +5,22 @@
 - Chrono Plaza: a Next.js page; the listing and its sellers' offers live in __NEXT_DATA__.
 - Jewel Discount: no structured data; readable only with JEWEL_DISCOUNT_SELECTORS.
 - MegaMart: JSON-LD in an @graph plus Open Graph product:price tags; prices ending .99.
+  Its reviews are @graph nodes naming the product by @id, rated out of 10.
 - Tick Exchange: JSON-LD AggregateOffer (lowPrice/highPrice) over its sellers, plus the table.
 
-A shop the demo has no style for gets the Meridian style.
+A shop the demo has no style for gets the Meridian style. Meridian and MegaMart pages carry
+schema.org Reviews and an AggregateRating: each (shop, watch) has a fixed set of reviews with
+fixed dates, and a page shows those posted by the time it is served.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from .inventory import Shop, Watch
+from .inventory import Shop, ShopReview, Watch, inventory
 from .offers import DemoOffer, between, draw, round_price
 from .pages import (
     also_viewed,
@@ -55,6 +58,62 @@ SELLERS = (
 
 Render = Callable[[Shop, Watch, DemoOffer, datetime, str], str]
 
+REVIEW_AUTHORS = ("collector_nyc", "tick_tock", "horology_fan", "mk", "Dana R.", "J. Okafor")
+REVIEWS_FROM = datetime(2025, 6, 1, tzinfo=UTC)
+REVIEW_SPAN_DAYS = 540
+
+
+def shop_reviews(shop: Shop, watch: Watch, at: datetime) -> list[tuple[int, ShopReview, datetime]]:
+    """The reviews (number, text, posted) of a watch at a shop posted by `at`, newest first."""
+    texts = inventory().reviews
+    if not texts:
+        return []
+    count = 2 + int(draw(shop.slug, watch.reference, "reviews") * 5)
+    found = []
+    for number in range(1, count + 1):
+        text = texts[int(draw(shop.slug, watch.reference, "review", number) * len(texts))]
+        days = int(draw(shop.slug, watch.reference, "review-day", number) * REVIEW_SPAN_DAYS)
+        posted = REVIEWS_FROM + timedelta(days=days, hours=9 + number)
+        if posted <= at:
+            found.append((number, text, posted))
+    return sorted(found, key=lambda item: item[2], reverse=True)
+
+
+def review_ld(
+    shop: Shop,
+    watch: Watch,
+    base: str,
+    number: int,
+    review: ShopReview,
+    posted: datetime,
+    *,
+    out_of: int = 5,
+) -> dict:
+    author = REVIEW_AUTHORS[int(draw(shop.slug, watch.reference, "author", number) * 6)]
+    return {
+        "@type": "Review",
+        "@id": f"{base}/reviews/{shop.item_id(watch)}-{number}",
+        "author": {"@type": "Person", "name": author},
+        "datePublished": posted.date().isoformat(),
+        "name": review.title,
+        "reviewBody": review.text,
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": review.rating * out_of // 5,
+            "bestRating": out_of,
+            "worstRating": 1,
+        },
+    }
+
+
+def aggregate_rating(reviews: list[tuple[int, ShopReview, datetime]]) -> dict:
+    average = Decimal(sum(review.rating for _, review, _ in reviews)) / len(reviews)
+    return {
+        "@type": "AggregateRating",
+        "ratingValue": str(average.quantize(Decimal("0.1"))),
+        "reviewCount": len(reviews),
+    }
+
 
 def product_page(shop: Shop, watch: Watch, offer: DemoOffer, at: datetime, url: str) -> str:
     render = STYLES.get(shop.slug, json_ld_page)
@@ -86,6 +145,11 @@ def json_ld_page(shop: Shop, watch: Watch, offer: DemoOffer, at: datetime, url: 
     }
     if watch.gtin:
         product["gtin13"] = watch.gtin
+    reviews = shop_reviews(shop, watch, at)
+    if reviews:
+        base = url.split("/watches/", 1)[0]
+        product["aggregateRating"] = aggregate_rating(reviews)
+        product["review"] = [review_ld(shop, watch, base, *review) for review in reviews]
     head = (
         f'<link rel="canonical" href="{escape(url)}">\n'
         f'<script type="application/ld+json">{script_json(product)}</script>'
@@ -323,6 +387,13 @@ def graph_page(shop: Shop, watch: Watch, offer: DemoOffer, at: datetime, url: st
     }
     if watch.gtin:
         product["gtin13"] = watch.gtin
+    reviews = shop_reviews(shop, watch, at)
+    review_nodes = []
+    if reviews:
+        product["aggregateRating"] = aggregate_rating(reviews)
+        for review in reviews:
+            node = review_ld(shop, watch, base, *review, out_of=10)
+            review_nodes.append(node | {"itemReviewed": {"@id": product["@id"]}})
     graph = {
         "@context": "https://schema.org",
         "@graph": [
@@ -336,6 +407,7 @@ def graph_page(shop: Shop, watch: Watch, offer: DemoOffer, at: datetime, url: st
                 ],
             },
             product,
+            *review_nodes,
         ],
     }
     head = "\n".join(
