@@ -59,6 +59,13 @@ class ListingFilterSet(django_filters.FilterSet):
 
 
 class ReviewFilterSet(django_filters.FilterSet):
+    posted_after = django_filters.IsoDateTimeFilter(
+        field_name="posted_at", lookup_expr="gte", label="Posted at or after (ISO 8601)"
+    )
+    posted_before = django_filters.IsoDateTimeFilter(
+        field_name="posted_at", lookup_expr="lt", label="Posted before (ISO 8601)"
+    )
+
     class Meta:
         model = Review
-        fields = ["product", "rating"]
+        fields = ["product", "rating", "source", "sentiment_label", "posted_after", "posted_before"]

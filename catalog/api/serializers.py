@@ -160,6 +160,17 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class ReviewSerializer(serializers.ModelSerializer):
+    external_id = serializers.CharField(
+        max_length=128,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "The source's own id for the review. Left out, it is a fingerprint of author, day "
+            "and words. A review already recorded for the same watch and source with the same "
+            "id is refused with a 400 naming `external_id`."
+        ),
+    )
+
     class Meta:
         model = Review
         fields = [
@@ -168,10 +179,44 @@ class ReviewSerializer(serializers.ModelSerializer):
             "source",
             "external_id",
             "author",
+            "title",
             "text",
             "rating",
             "posted_at",
             "created_at",
+            "sentiment_label",
+            "sentiment_score",
+            "sentiment_scorer",
         ]
-        extra_kwargs = {"product": {"help_text": "The watch's id."}}
+        # The sentiment is scored from the words on every write; clients do not send it.
+        read_only_fields = ["sentiment_label", "sentiment_score", "sentiment_scorer"]
+        extra_kwargs = {
+            "product": {"help_text": "The watch's id."},
+            "sentiment_label": {"help_text": "positive, neutral or negative, from the words."},
+            "sentiment_score": {"help_text": "-1 (most negative) to +1 (most positive)."},
+        }
         validators = []
+
+
+class SentimentMonthSerializer(serializers.Serializer):
+    month = serializers.DateField(help_text="The first day of the calendar month (UTC).")
+    reviews = serializers.IntegerField()
+    positive = serializers.IntegerField()
+    neutral = serializers.IntegerField()
+    negative = serializers.IntegerField()
+    average_score = serializers.FloatField(allow_null=True)
+    average_rating = serializers.FloatField(allow_null=True)
+
+
+class ProductSentimentSerializer(serializers.Serializer):
+    reviews = serializers.IntegerField(help_text="Every review of the watch.")
+    positive = serializers.IntegerField()
+    neutral = serializers.IntegerField()
+    negative = serializers.IntegerField()
+    unscored = serializers.IntegerField(help_text="Reviews not scored yet (see rescore_reviews).")
+    average_score = serializers.FloatField(
+        allow_null=True, help_text="Mean sentiment score, -1 to +1; null without reviews."
+    )
+    average_rating = serializers.FloatField(allow_null=True, help_text="Mean star rating, 1-5.")
+    scorer = serializers.CharField(help_text="The scorer new reviews are labelled with.")
+    months = SentimentMonthSerializer(many=True, help_text="Oldest month first.")

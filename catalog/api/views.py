@@ -1,10 +1,17 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import mixins, serializers, viewsets
+from dataclasses import asdict
 
-from catalog import filtersets, selectors, services
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog import filtersets, selectors, sentiment, services
 from catalog.api.serializers import (
     BrandSerializer,
     ListingSerializer,
+    ProductSentimentSerializer,
     RetailerSerializer,
     ReviewSerializer,
     WatchSerializer,
@@ -74,6 +81,19 @@ class WatchViewSet(CreateListRetrieveUpdateViewSet):
         )
         serializer.instance = self.reload(product)
 
+    @extend_schema(
+        summary="Review sentiment of a watch",
+        description="Counts by label, the mean score and rating, and the same by calendar month "
+        "(UTC, oldest first).",
+        responses=ProductSentimentSerializer,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def sentiment(self, request: Request, pk=None) -> Response:
+        product = self.get_object()
+        summary = selectors.product_sentiment(product_id=product.pk)
+        data = asdict(summary) | {"scorer": sentiment.SCORER}
+        return Response(ProductSentimentSerializer(data).data)
+
 
 class RetailerViewSet(CreateListRetrieveUpdateViewSet):
     queryset = Retailer.objects.all()
@@ -112,4 +132,5 @@ class ReviewViewSet(CreateListRetrieveViewSet):
     ordering_fields = ["posted_at", "rating"]
 
     def perform_create(self, serializer):
+        # A duplicate (same watch, source and external id) is a 400 naming external_id.
         serializer.instance = services.review_create(**serializer.validated_data)
