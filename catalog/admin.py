@@ -16,9 +16,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from catalog import services
 from catalog.exports import catalog_export_response
 from catalog.imports import COLUMNS, MAX_ROWS, catalog_import_csv
 from catalog.models import Brand, Listing, Product, Retailer, Review
+from catalog.review_imports import COLUMNS as REVIEW_COLUMNS
+from catalog.review_imports import MAX_ROWS as REVIEW_MAX_ROWS
+from catalog.review_imports import reviews_import_csv
 from catalog.selectors import product_list_with_market
 from catalog.signals import announce_list_price
 
@@ -454,19 +458,103 @@ class ListingAdmin(admin.ModelAdmin):
     readonly_fields = ("last_probed_at", "last_success_at", "created_at", "updated_at")
 
 
+class ReviewImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8, comma- or semicolon-separated, at most {REVIEW_MAX_ROWS:,} rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
-    list_display = ("product", "rating", "source", "author", "posted_at")
-    list_filter = ("rating", "source", "posted_at")
+    change_list_template = "admin/catalog/review/change_list.html"
+    list_display = (
+        "product",
+        "rating",
+        "sentiment_display",
+        "source",
+        "author",
+        "posted_at",
+    )
+    list_filter = ("rating", "sentiment_label", "source", "sentiment_scorer", "posted_at")
     search_fields = (
         "product__reference",
         "product__name",
         "product__brand__name",
         "author",
+        "title",
         "text",
         "external_id",
     )
     list_select_related = ("product__brand",)
     autocomplete_fields = ("product",)
     date_hierarchy = "posted_at"
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "sentiment_label", "sentiment_score", "sentiment_scorer")
+    actions = ("rescore_sentiment",)
+
+    def save_model(self, request, obj, form, change):
+        # Edited words get a fresh label; the form never sets the sentiment itself.
+        services.review_score(review=obj)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="sentiment", ordering="sentiment_score")
+    def sentiment_display(self, review: Review) -> str:
+        if not review.sentiment_label:
+            return "—"
+        return f"{review.get_sentiment_label_display()} ({review.sentiment_score:+.2f})"
+
+    @admin.action(description="Score sentiment again", permissions=["change"])
+    def rescore_sentiment(self, request, queryset):
+        count = services.reviews_rescore(queryset=queryset)
+        self.message_user(
+            request, f"Scored {count} review{'s' if count != 1 else ''} again.", messages.SUCCESS
+        )
+
+    # --- CSV import ------------------------------------------------------------------------
+
+    def get_urls(self):
+        urls = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="catalog_review_import",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"has_import_permission": self.has_import_permission(request)} | (
+            extra_context or {}
+        )
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            form = ReviewImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                result = reviews_import_csv(file=form.cleaned_data["file"], user=request.user)
+                if result.ok:
+                    self.message_user(request, result.summary(), messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:catalog_review_changelist"))
+        else:
+            form = ReviewImportForm()
+        errors = result.errors if result else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import reviews from CSV",
+            "form": form,
+            "result": result,
+            "errors": errors[:SHOWN_IMPORT_ERRORS],
+            "hidden_error_count": max(0, len(errors) - SHOWN_IMPORT_ERRORS),
+            "columns": REVIEW_COLUMNS,
+            "max_rows": REVIEW_MAX_ROWS,
+        }
+        return TemplateResponse(request, "admin/catalog/review/import_csv.html", context)

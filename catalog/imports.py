@@ -33,7 +33,7 @@ import codecs
 import csv
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -196,13 +196,18 @@ def catalog_import_csv(
 
 # --- Reading ---------------------------------------------------------------------------------
 
-
 def _read_rows(
-    file: IO[bytes] | File, *, max_rows: int, errors: list[RowError]
+    file: IO[bytes] | File,
+    *,
+    max_rows: int,
+    errors: list[RowError],
+    columns: Sequence[Column] = COLUMNS,
+    noun: str = "product",
 ) -> list[tuple[int, dict[str, str]]] | None:
     """The data rows as (spreadsheet row number, {column: raw text}).
 
     Problems go to errors; None means the file cannot be read at all, so no row is worth parsing.
+    Other imports (reviews) pass their own ``columns`` and the ``noun`` their rows are.
     """
     source = file if isinstance(file, File) else File(file)
     size = getattr(source, "size", None)
@@ -233,7 +238,7 @@ def _read_rows(
             errors.append(RowError(None, "", "The file is empty."))
             return None
         names = [normalise_column(name) for name in header]
-        header_errors = check_header(names)
+        header_errors = check_header(names, columns)
         if header_errors:
             errors.extend(header_errors)
             return None
@@ -248,7 +253,7 @@ def _read_rows(
                     RowError(
                         None,
                         "",
-                        f"The file has more than {max_rows:,} product rows; split it into "
+                        f"The file has more than {max_rows:,} {noun} rows; split it into "
                         "smaller files.",
                     )
                 )
@@ -275,6 +280,10 @@ def _read_rows(
     return rows
 
 
+# Other CSV imports (catalog.review_imports) read their files the same way.
+read_csv_rows = _read_rows
+
+
 def sniff_delimiter(sample: str) -> str:
     """',' or ';', whichever the sample is written with; ',' when it cannot tell."""
     # A sample cut mid-row confuses the sniffer; it sees whole lines only.
@@ -290,9 +299,11 @@ def normalise_column(name: str) -> str:
     return "_".join(name.strip().lower().split())
 
 
-def check_header(names: list[str]) -> list[RowError]:
+def check_header(names: list[str], columns: Sequence[Column] = COLUMNS) -> list[RowError]:
     errors = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    required = [column.name for column in columns if column.required]
+    known = [column.name for column in columns]
+    missing = [name for name in required if name not in names]
     if missing:
         errors.append(
             RowError(
@@ -302,7 +313,7 @@ def check_header(names: list[str]) -> list[RowError]:
                 f"{', '.join(missing)}. Row 1 must name the columns.",
             )
         )
-    unknown = [name for name in names if name and name not in COLUMN_NAMES]
+    unknown = [name for name in names if name and name not in known]
     if unknown:
         errors.append(
             RowError(
@@ -310,7 +321,7 @@ def check_header(names: list[str]) -> list[RowError]:
                 "",
                 f"Unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: rename "
                 f"or remove {'them' if len(unknown) > 1 else 'it'}. The known columns are "
-                f"{', '.join(COLUMN_NAMES)}.",
+                f"{', '.join(known)}.",
             )
         )
     twice = sorted({name for name in names if name and names.count(name) > 1})

@@ -345,6 +345,12 @@ def reviews_ingest(
 REVIEW_SENTIMENT_FIELDS = ("sentiment_label", "sentiment_score", "sentiment_scorer")
 
 
+def review_score(*, review: Review) -> Review:
+    """Label an unsaved or edited review from its words (the caller saves it)."""
+    _score(review)
+    return review
+
+
 def _score(review: Review) -> None:
     found = sentiment.score_review(title=review.title, text=review.text)
     review.sentiment_label = found.label.value
@@ -368,7 +374,8 @@ def reviews_rescore(
     done, last_pk = 0, 0
     while True:
         batch = list(
-            queryset.filter(pk__gt=last_pk)
+            queryset.select_related(None)
+            .filter(pk__gt=last_pk)
             .order_by("pk")
             .only("pk", "title", "text", *REVIEW_SENTIMENT_FIELDS)[:batch_size]
         )
