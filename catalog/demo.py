@@ -14,7 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
+from catalog import sentiment
 from catalog.models import Brand, Listing, Product, Retailer, Review
+from catalog.services import reviews_rescore
 from catalog.signals import announce_list_price
 
 
@@ -183,7 +185,6 @@ REVIEW_TEXTS = (
 )
 
 
-
 @dataclass(frozen=True)
 class DemoReview:
     rating: int
@@ -236,6 +237,8 @@ class SeedSummary:
     listings: int = 0
     reviews: int = 0
     created: int = 0
+    # Reviews given a sentiment label on this run.
+    scored: int = 0
 
 
 @transaction.atomic
@@ -344,6 +347,12 @@ def seed_demo_catalog(*, today: date | None = None) -> SeedSummary:
             )
             summary.created += created
             summary.reviews += 1
+    # Scored through the service; a second run finds every review already scored.
+    summary.scored = reviews_rescore(
+        queryset=Review.objects.filter(source="demo-forum").exclude(
+            sentiment_scorer=sentiment.SCORER
+        )
+    )
     return summary
 
 

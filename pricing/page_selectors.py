@@ -14,7 +14,14 @@ from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 
-from catalog.models import Brand, Listing, Product, Retailer
+from catalog.models import Brand, Listing, Product, Retailer, Review
+from catalog.selectors import (
+    ProductSentiment,
+    SentimentMonth,
+    product_latest_reviews,
+    product_sentiment,
+)
+from catalog.sentiment import label_for
 from ledger.canonical import format_utc
 from ledger.models import LedgerEntry
 from ledger.selectors import product_price_history
@@ -466,3 +473,56 @@ def chart_window_end(history: PriceHistory, *, now: datetime) -> datetime | None
         return None
     last = max(point.at for one in history.series for point in one.points)
     return max(now, last + timedelta(seconds=1))
+
+
+# --- The product page's review sentiment -------------------------------------------------------
+
+SENTIMENT_MONTHS_SHOWN = 12
+LATEST_REVIEWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class SentimentRow:
+    month: SentimentMonth
+    # A bar from the middle of a 0-100 wide track: right for positive, left for negative.
+    bar_x: float
+    bar_width: float
+    direction: str  # "positive", "negative" or "neutral"
+
+
+@dataclass(frozen=True)
+class SentimentTrend:
+    summary: ProductSentiment
+    rows: list[SentimentRow]
+    months_hidden: int
+    latest: list[Review]
+
+    @property
+    def positive_percent(self) -> int | None:
+        scored = self.summary.reviews - self.summary.unscored
+        return round(100 * self.summary.positive / scored) if scored else None
+
+
+def product_sentiment_trend(*, product_id: int) -> SentimentTrend:
+    """The last months' average sentiment with review counts, and the latest reviews: two
+    queries however many reviews the product has."""
+    summary = product_sentiment(product_id=product_id)
+    rows = []
+    for month in summary.months[-SENTIMENT_MONTHS_SHOWN:]:
+        score = month.average_score or 0.0
+        width = abs(score) * 50
+        direction = "neutral" if month.average_score is None else label_for(score).value
+        rows.append(
+            SentimentRow(
+                month=month,
+                bar_x=50 if score >= 0 else 50 - width,
+                bar_width=round(width, 2),
+                direction=direction,
+            )
+        )
+    return SentimentTrend(
+        summary=summary,
+        rows=rows,
+        months_hidden=max(0, len(summary.months) - SENTIMENT_MONTHS_SHOWN),
+        latest=product_latest_reviews(product_id=product_id, limit=LATEST_REVIEWS_SHOWN),
+    )

@@ -300,6 +300,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
         ),
         "open_violations": page_selectors.product_open_map_violations(product_id=product.pk),
         "history": history,
+        "sentiment": page_selectors.product_sentiment_trend(product_id=product.pk),
         # Built from escaped text only (see pricing.charts.render_svg).
         "chart": mark_safe(  # noqa: S308
             charts.price_chart_svg(

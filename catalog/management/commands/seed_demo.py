@@ -12,6 +12,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo catalog: {summary.brands} brands, {summary.products} products, "
                 f"{summary.retailers} retailers, {summary.listings} listings, "
-                f"{summary.reviews} reviews ({summary.created} rows new)."
+                f"{summary.reviews} reviews ({summary.created} rows new, "
+                f"{summary.scored} reviews scored for sentiment)."
             )
         )
