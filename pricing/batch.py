@@ -27,6 +27,13 @@ observations, one row per probe (`observations_frame()` builds it from Observati
     observed_at           aware datetime
     status                str, a Probe.Status value
 
+forecasts, one row per listing with a shown forecast (`forecasts_frame()` builds it from
+engine Forecasts; optional, for hold_on_forecast_revert):
+    listing_id                              int, unique
+    expected_cents, low_cents, high_cents   int
+    currency                                str
+    model_version                           int
+
 The result has one row per product, in the input order:
     product_id            int
     price_cents           Int64, <NA> when there is no recommendation
@@ -50,6 +57,7 @@ from pricing.engine import (
     DEFAULT_AGING_CAP,
     NO_START_PRICE,
     SUCCESS,
+    Forecast,
     Kind,
     Observation,
     ProductFacts,
@@ -150,8 +158,9 @@ class _CompetitorPrices:
         if frame.empty:
             self.n_used = np.zeros(size, dtype=np.int64)
             self._position = self._price = self._retailer = np.zeros(0, dtype=np.int64)
+            self._listing = np.zeros(0, dtype=np.int64)
             self._size = size
-            self._by_retailer: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
+            self._by_retailer: dict[int | None, Cheapest] = {}
             return
         position = pd.Index(products.ids).get_indexer(frame["product_id"].to_numpy())
         listing = frame["listing_id"].to_numpy(dtype=np.int64)
@@ -183,20 +192,61 @@ class _CompetitorPrices:
         self._position = position[used]
         self._price = price[used]
         self._retailer = frame["retailer_id"].to_numpy(dtype=np.int64)[used]
+        self._listing = listing[used]
         self.n_used = np.bincount(self._position, minlength=size).astype(np.int64)
         self._by_retailer = {}
 
-    def cheapest(self, retailer_id: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """(present, cents): the retailer's cheapest used listing, or everyone's for None."""
+    def cheapest(self, retailer_id: int | None) -> Cheapest:
+        """The retailer's cheapest used listing per product, or everyone's for None; a price
+        tie goes to the lower listing id, as in the engine."""
         if retailer_id not in self._by_retailer:
             chosen = slice(None) if retailer_id is None else self._retailer == retailer_id
             position, price = self._position[chosen], self._price[chosen]
+            listing, retailer = self._listing[chosen], self._retailer[chosen]
+            order = np.lexsort((listing, price, position))
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = position[order][1:] != position[order][:-1]
+            best = order[first]
             present = np.zeros(self._size, dtype=bool)
-            present[position] = True
-            best = np.full(self._size, np.iinfo(np.int64).max, dtype=np.int64)
-            np.minimum.at(best, position, price)
-            self._by_retailer[retailer_id] = present, np.where(present, best, 0)
+            present[position[best]] = True
+            cents = np.zeros(self._size, dtype=np.int64)
+            cents[position[best]] = price[best]
+            chosen_listing = np.full(self._size, -1, dtype=np.int64)
+            chosen_listing[position[best]] = listing[best]
+            chosen_retailer = np.full(self._size, -1, dtype=np.int64)
+            chosen_retailer[position[best]] = retailer[best]
+            self._by_retailer[retailer_id] = Cheapest(
+                present, cents, chosen_listing, chosen_retailer
+            )
         return self._by_retailer[retailer_id]
+
+
+@dataclass(frozen=True)
+class Cheapest:
+    present: np.ndarray
+    cents: np.ndarray
+    listing: np.ndarray
+    retailer: np.ndarray
+
+
+class _Forecasts:
+    """Per listing id: the forecast's expected and low cents and its currency."""
+
+    def __init__(self, frame: pd.DataFrame | None) -> None:
+        if frame is None or frame.empty:
+            frame = pd.DataFrame({"listing_id": [], "expected_cents": [], "low_cents": []})
+            frame["currency"] = pd.Series([], dtype=object)
+        frame = frame.drop_duplicates("listing_id", keep="last")
+        self._index = pd.Index(frame["listing_id"].to_numpy(dtype=np.int64))
+        # A sentinel row at the end answers the listings without a forecast (index -1).
+        self._expected = np.append(frame["expected_cents"].to_numpy(dtype=np.int64), 0)
+        self._low = np.append(frame["low_cents"].to_numpy(dtype=np.int64), 0)
+        self._currency = np.append(frame["currency"].to_numpy(dtype=object), None)
+
+    def lookup(self, listing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(present, expected_cents, low_cents, currency) for each listing id."""
+        at = self._index.get_indexer(listing)
+        return at >= 0, self._expected[at], self._low[at], self._currency[at]
 
 
 def recommend_catalog(
@@ -206,11 +256,13 @@ def recommend_catalog(
     *,
     now: datetime,
     max_age: timedelta,
+    forecasts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every product's recommended price in integer cents, as recommend() computes it."""
     catalog = _Products.read(products)
     competitors = _CompetitorPrices(catalog, observations, now=now, max_age=max_age)
     plan = stages(rules, now=now)
+    holds = _Holds(plan.holds, catalog, _Forecasts(forecasts))
 
     list_present, list_price = catalog.money["list_price_cents"]
     msrp_present, msrp = catalog.money["msrp_cents"]
@@ -218,7 +270,7 @@ def recommend_catalog(
     price = np.where(list_present, list_price, msrp)
 
     for rule in plan.setting:
-        price = _apply_setting(rule, price, priced, catalog, competitors, now=now)
+        price = _apply_setting(rule, price, priced, catalog, competitors, holds, now=now)
     for rule in plan.rounding:
         price = _apply_rounding(rule, price, priced & catalog.scope(rule))
 
@@ -265,6 +317,7 @@ def _apply_setting(
     priced: np.ndarray,
     catalog: _Products,
     competitors: _CompetitorPrices,
+    holds: _Holds,
     *,
     now: datetime,
 ) -> np.ndarray:
@@ -284,15 +337,47 @@ def _apply_setting(
     if rule.kind == Kind.UNDERCUT:
         if rule.amount is None:
             return price
-        present, competitor = competitors.cheapest(rule.competitor_id)
-        target = competitor - to_cents(rule.amount)
+        followed = competitors.cheapest(rule.competitor_id)
+        target = followed.cents - to_cents(rule.amount)
     else:
         if rule.percent is None:
             return price
-        present, competitor = competitors.cheapest(rule.competitor_id)
-        target = scale(competitor, max(PPM - to_ppm(rule.percent), 0))
-    after = np.minimum(price, target)
-    return np.where(scope & present & (after > 0), after, price)
+        followed = competitors.cheapest(rule.competitor_id)
+        target = scale(followed.cents, max(PPM - to_ppm(rule.percent), 0))
+    lowers = scope & followed.present & (target > 0) & (target < price)
+    return np.where(lowers & ~holds.held(followed, lowers), target, price)
+
+
+class _Holds:
+    """hold_on_forecast_revert, as the engine's docstring defines it, for a whole catalog."""
+
+    def __init__(self, rules: list[RuleSpec], catalog: _Products, forecasts: _Forecasts) -> None:
+        self.rules = rules
+        self.catalog = catalog
+        self.forecasts = forecasts
+        self._scopes = [catalog.scope(rule) for rule in rules]
+
+    def held(self, followed: Cheapest, lowers: np.ndarray) -> np.ndarray:
+        if not self.rules:
+            return np.zeros(len(self.catalog), dtype=bool)
+        guarded = np.zeros(len(self.catalog), dtype=bool)
+        percent_ppm = np.zeros(len(self.catalog), dtype=np.int64)
+        for rule, scope in zip(self.rules, self._scopes, strict=True):
+            guards = scope & ~guarded
+            if rule.competitor_id is not None:
+                guards &= followed.retailer == rule.competitor_id
+            percent_ppm[guards] = to_ppm(rule.percent if rule.percent is not None else 0)
+            guarded |= guards
+        present, expected, low, currency = self.forecasts.lookup(followed.listing)
+        competitor = followed.cents
+        return (
+            lowers
+            & guarded
+            & present
+            & (currency == self.catalog.currency)
+            & (expected >= scale(competitor, PPM + percent_ppm))
+            & (low > competitor)
+        )
 
 
 def _apply_rounding(rule: RuleSpec, price: np.ndarray, scope: np.ndarray) -> np.ndarray:
@@ -411,5 +496,19 @@ def observations_frame(observations: Mapping[int, Iterable[Observation]]) -> pd.
             ),
             "status": pd.Series([o.status for _, o in rows], dtype=object),
             "probe_id": pd.Series([o.probe_id for _, o in rows], dtype="int64"),
+        }
+    )
+
+
+def forecasts_frame(forecasts: Iterable[Forecast]) -> pd.DataFrame:
+    forecasts = list(forecasts)
+    return pd.DataFrame(
+        {
+            "listing_id": pd.Series([f.listing_id for f in forecasts], dtype="int64"),
+            "expected_cents": pd.Series([to_cents(f.expected) for f in forecasts], dtype="int64"),
+            "low_cents": pd.Series([to_cents(f.low) for f in forecasts], dtype="int64"),
+            "high_cents": pd.Series([to_cents(f.high) for f in forecasts], dtype="int64"),
+            "currency": pd.Series([f.currency for f in forecasts], dtype=object),
+            "model_version": pd.Series([f.model_version for f in forecasts], dtype="int64"),
         }
     )

@@ -41,6 +41,22 @@ Price-setting rules, in ascending (priority, id), each on the running price
     (amount, percent, days), the competitor has no used observation, the product has no
     in_inventory_since, or the result would not be a positive price.
 
+Holding on a forecast (hold_on_forecast_revert, percent p; a missing percent counts as 0)
+    Not a step that sets a price: it guards the undercut and match steps. When one of them
+    would lower the price (its target is positive and below the running price), the hold rule
+    that guards it is the first in ascending (priority, id) of the in-force hold rules that
+    apply to the product and whose competitor_id is empty or is the retailer of the followed
+    observation (the cheapest listing the step chose, price c). With one, the step reads the
+    forecast the caller passed for that listing (`forecasts`, keyed by listing id: the 7-day
+    forecast of a model that beat the last-value baseline at 7 days; the ORM edge passes no
+    other). The competitor's drop is forecast to revert, and the step holds, when
+        the forecast's currency is the product's,
+        expected >= c x (1 + p)   (in cents, half up, like every percentage), and
+        low > c                   (even the interval's low end is above today's price).
+    A held step keeps the running price. Either way the hold rule's own step comes first in
+    the explanation, with the forecast's expected price, interval and model version (or "no
+    forecast"), then the competitor step, whose note starts "held: " when it held.
+
 Rounding rules next, in ascending (priority, id)
     m = the nearest multiple of round_to, halves up (12,345 -> 12,350 with round_to 10).
     With an ending e (0 <= e < round_to) the price must leave remainder e when divided by
@@ -73,7 +89,7 @@ Money
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -98,8 +114,10 @@ class Kind(StrEnum):
     FLOOR_FIXED = "floor_fixed"
     CEILING_MSRP = "ceiling_msrp"
     ROUNDING = "rounding"
+    HOLD_ON_FORECAST_REVERT = "hold_on_forecast_revert"
 
 
+COMPETITOR_KINDS = frozenset({Kind.UNDERCUT, Kind.MATCH_MINUS_PERCENT})
 SETTING_KINDS = frozenset({Kind.UNDERCUT, Kind.MATCH_MINUS_PERCENT, Kind.AGING_DISCOUNT})
 FLOOR_KINDS = frozenset({Kind.FLOOR_MARGIN, Kind.FLOOR_MAP, Kind.FLOOR_FIXED})
 CEILING_KINDS = frozenset({Kind.CEILING_MSRP})
@@ -203,6 +221,19 @@ class Observation:
             "status": self.status,
             "probe_id": self.probe_id,
         }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A listing's forecast price, as the hold rule reads it (money in the listing's currency)."""
+
+    listing_id: int
+    expected: Decimal
+    low: Decimal
+    high: Decimal
+    currency: str
+    model_version: int
+    horizon_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -323,6 +354,7 @@ class Stages:
     """In-force rules by the stage that runs them, each in ascending (priority, id)."""
 
     setting: list[RuleSpec]
+    holds: list[RuleSpec]
     rounding: list[RuleSpec]
     floors: list[RuleSpec]
     ceilings: list[RuleSpec]
@@ -335,6 +367,7 @@ def stages(rules: Iterable[RuleSpec], *, now: datetime) -> Stages:
     )
     return Stages(
         setting=[rule for rule in ordered if rule.kind in SETTING_KINDS],
+        holds=[rule for rule in ordered if rule.kind == Kind.HOLD_ON_FORECAST_REVERT],
         rounding=[rule for rule in ordered if rule.kind == Kind.ROUNDING],
         floors=[rule for rule in ordered if rule.kind in FLOOR_KINDS],
         ceilings=[rule for rule in ordered if rule.kind in CEILING_KINDS],
@@ -412,6 +445,8 @@ class _Run:
     ignored_retailers: dict[int, list[str]]
     now: datetime
     price: Decimal
+    holds: list[RuleSpec] = field(default_factory=list)
+    forecasts: Mapping[int, Forecast] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
 
     def record(self, rule: RuleSpec, inputs: dict[str, Any], after: Decimal, note: str) -> None:
@@ -429,8 +464,12 @@ def recommend(
     *,
     now: datetime,
     max_age: timedelta,
+    forecasts: Mapping[int, Forecast] | None = None,
 ) -> Recommendation:
-    """The recommended price for one product, with the steps, bounds and observations behind it."""
+    """The recommended price for one product, with the steps, bounds and observations behind it.
+
+    `forecasts` (listing id -> Forecast) feed the hold_on_forecast_revert rules.
+    """
     used, unusable = split_observations(
         observations, currency=product.currency, now=now, max_age=max_age
     )
@@ -449,7 +488,16 @@ def recommend(
     ignored_retailers: dict[int, list[str]] = {}
     for observation, reason in unusable:
         ignored_retailers.setdefault(observation.retailer_id, []).append(reason)
-    run = _Run(product, used, ignored_retailers, now, start)
+    plan = stages(rules, now=now)
+    run = _Run(
+        product,
+        used,
+        ignored_retailers,
+        now,
+        start,
+        holds=[rule for rule in plan.holds if rule_applies_to(rule, product)],
+        forecasts=forecasts or {},
+    )
     label = "list price" if source == "list_price" else "MSRP"
     run.steps.append(
         Step(
@@ -463,7 +511,6 @@ def recommend(
         )
     )
 
-    plan = stages(rules, now=now)
     for rule in plan.setting:
         if rule_applies_to(rule, product):
             _apply_setting(run, rule)
@@ -542,6 +589,13 @@ def _apply_setting(run: _Run, rule: RuleSpec) -> None:
     inputs["target"] = target
     if target <= 0:
         run.skip(rule, f"{how} = {format_money(target)} is not a positive price", inputs)
+    elif target < run.price and _holds(run, observation, competitor):
+        run.record(
+            rule,
+            inputs,
+            run.price,
+            f"held: {how} = {format_money(target)}, but that price is forecast to revert",
+        )
     elif target < run.price:
         run.record(rule, inputs, target, f"{how} = {format_money(target)}")
     else:
@@ -551,6 +605,58 @@ def _apply_setting(run: _Run, rule: RuleSpec) -> None:
             run.price,
             f"kept {format_money(run.price)}: already at or below {how} = {format_money(target)}",
         )
+
+
+def hold_rule_for(holds: Iterable[RuleSpec], retailer_id: int) -> RuleSpec | None:
+    """The first hold rule (in the order given) that guards following this retailer."""
+    for rule in holds:
+        if rule.competitor_id is None or rule.competitor_id == retailer_id:
+            return rule
+    return None
+
+
+def _holds(run: _Run, observation: Observation, competitor: Decimal) -> bool:
+    """Whether a step lowering the price to follow `observation` holds; records the hold step."""
+    rule = hold_rule_for(run.holds, observation.retailer_id)
+    if rule is None:
+        return False
+    percent = fraction(rule.percent if rule.percent is not None else 0)
+    forecast = run.forecasts.get(observation.listing_id)
+    inputs: dict[str, Any] = {
+        "retailer": observation.retailer_name,
+        "listing_id": observation.listing_id,
+        "competitor_price": competitor,
+        "percent": percent,
+    }
+    name = observation.retailer_name
+    if forecast is None or forecast.currency != run.product.currency:
+        why = "no forecast" if forecast is None else f"a forecast in {forecast.currency}"
+        run.record(rule, inputs, run.price, f"no hold: {why} for {name}'s listing")
+        return False
+    expected, low, high = money(forecast.expected), money(forecast.low), money(forecast.high)
+    needed = scaled(competitor, 1 + percent)
+    inputs |= {
+        "horizon_days": forecast.horizon_days,
+        "forecast_expected": expected,
+        "forecast_low": low,
+        "forecast_high": high,
+        "model_version": forecast.model_version,
+        "needed": needed,
+    }
+    told = (
+        f"model v{forecast.model_version} expects {name} at {format_money(expected)} in "
+        f"{forecast.horizon_days} days (interval {format_money(low)}-{format_money(high)}) "
+        f"against {format_money(competitor)} now"
+    )
+    hold = expected >= needed and low > competitor
+    if hold:
+        note = f"hold: {told}: at least {format_percent(percent)} higher and the interval above it"
+    elif expected < needed:
+        note = f"no hold: {told}: below {format_money(needed)} (+{format_percent(percent)})"
+    else:
+        note = f"no hold: {told}: the interval reaches down to today's price"
+    run.record(rule, inputs, run.price, note)
+    return hold
 
 
 def _apply_aging(run: _Run, rule: RuleSpec) -> None:

@@ -31,6 +31,10 @@ class PricingRule(models.Model):
         FLOOR_FIXED = "floor_fixed", "Floor: never below a fixed price"
         CEILING_MSRP = "ceiling_msrp", "Ceiling: never above MSRP"
         ROUNDING = "rounding", "Price ending / rounding"
+        HOLD_ON_FORECAST_REVERT = (
+            "hold_on_forecast_revert",
+            "Hold when a competitor's drop is forecast to revert",
+        )
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -54,7 +58,8 @@ class PricingRule(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="Undercut or match this retailer; empty: the cheapest in-stock competitor.",
+        help_text="Undercut or match this retailer; empty: the cheapest in-stock competitor. "
+        "Hold on forecast: only when following this retailer; empty: any.",
     )
     # Parameters; which ones a kind uses is checked in clean() and shown in the admin.
     amount = models.DecimalField(
@@ -69,7 +74,8 @@ class PricingRule(models.Model):
         null=True,
         blank=True,
         help_text="As a fraction: 0.05 is 5%. Match discount, aging discount per 30 days, "
-        "or minimum margin.",
+        "minimum margin, or how far above the competitor's price its 7-day forecast must be "
+        "to hold.",
     )
     days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Aging: days in inventory before the discount starts."
@@ -224,3 +230,91 @@ class MapViolation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class ForecastModelRun(models.Model):
+    """One training of the price forecasts: its data, its metrics against the naive baselines,
+    and whether it beat last value at each horizon. Failed runs are kept with their error."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        PROBES = "probes", "Probe history"
+        DEMO = "demo", "Demo marketplace's simulated history"
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.PROBES)
+    trained_at = models.DateTimeField(help_text="When training started.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    horizons = models.JSONField(default=list, help_text="Days ahead, e.g. [7, 30].")
+    drop_threshold = models.DecimalField(
+        **SHARE, help_text="A drop is a fall of at least this share: 0.05 is 5%."
+    )
+    window_start = models.DateField(null=True, blank=True)
+    window_end = models.DateField(null=True, blank=True)
+    series_count = models.PositiveIntegerField(default=0, help_text="Listings with a history.")
+    price_days = models.PositiveIntegerField(default=0, help_text="Listing-days with a price.")
+    features = models.JSONField(default=list)
+    parameters = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per horizon: MAE and MASE of the model and both baselines, interval "
+        "coverage, drop Brier score, rows and folds of the cross-validation.",
+    )
+    beaten_horizons = models.JSONField(
+        default=list, blank=True, help_text="Horizons where the model beat the last value."
+    )
+    notes = models.JSONField(
+        default=dict, blank=True, help_text="Per horizon: why it is not shown."
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"forecast model v{self.version} ({self.status})"
+
+
+class ListingForecast(models.Model):
+    """A listing's expected price some days ahead, as one model run forecast it.
+
+    A forecast whose horizon the model did not win against the last value is stored (so anyone
+    can check the record) but never shown or used: `beats_baseline` says which.
+    """
+
+    model_run = models.ForeignKey(
+        ForecastModelRun, on_delete=models.CASCADE, related_name="forecasts"
+    )
+    listing = models.ForeignKey(
+        "catalog.Listing", on_delete=models.CASCADE, related_name="price_forecasts"
+    )
+    horizon_days = models.PositiveSmallIntegerField()
+    origin_date = models.DateField(help_text="The last day of history the forecast starts from.")
+    base_price = models.DecimalField(**MONEY, help_text="The price on the origin date.")
+    expected_price = models.DecimalField(**MONEY)
+    interval_low = models.DecimalField(**MONEY)
+    interval_high = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    drop_probability = models.DecimalField(
+        **SHARE, help_text="Chance of a drop of at least the run's threshold within the horizon."
+    )
+    beats_baseline = models.BooleanField()
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["listing_id", "horizon_days"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_run", "listing", "horizon_days"],
+                name="forecast_one_per_run_listing_horizon",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.listing} in {self.horizon_days} days: {self.expected_price}"

@@ -7,6 +7,7 @@ the clock knows what the page says, and every machine shows the same price histo
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -195,13 +196,45 @@ def _gray_prices(shop: Shop, watch: Watch, day: date) -> tuple[Decimal, Decimal 
     return (sale, price) if sale < price else (price, None)
 
 
+# The gray market asks a little more when buyers browse most: Friday to Sunday.
+WEEKDAY_MARKUP = (
+    Decimal("0"),
+    Decimal("0"),
+    Decimal("0"),
+    Decimal("0"),
+    Decimal("0.004"),
+    Decimal("0.008"),
+    Decimal("0.006"),
+)
+
+
 def _drift(shop: Shop, watch: Watch, day: date) -> Decimal:
-    """A weekly trend of up to 3% either way, joined smoothly, plus 1% of daily noise."""
+    """A weekly trend of up to 3% either way, joined smoothly, plus 1% of daily noise, the
+    weekend markup and the category's slow market cycle."""
     week, weekday = divmod(day.toordinal(), 7)
     start = between("-0.03", "0.03", shop.slug, watch.reference, "trend", week)
     end = between("-0.03", "0.03", shop.slug, watch.reference, "trend", week + 1)
     noise = between("-0.01", "0.01", shop.slug, watch.reference, "noise", day)
-    return start + (end - start) * weekday / 7 + noise
+    return (
+        start
+        + (end - start) * weekday / 7
+        + noise
+        + WEEKDAY_MARKUP[day.weekday()]
+        + market_cycle(watch.category, day)
+    )
+
+
+def market_cycle(category: str, day: date) -> Decimal:
+    """A category's slow swing of 2-5% either way over 4-8 months, the same at every gray shop.
+
+    Rounded to 6 places so the sine's last bits, which may differ between platforms, never
+    reach a price.
+    """
+    amplitude = float(between("0.02", "0.05", category, "cycle amplitude"))
+    period = float(between("120", "240", category, "cycle period"))
+    phase = float(draw(category, "cycle phase"))
+    angle = 2 * math.pi * (day.toordinal() / period + phase)
+    return Decimal(amplitude * math.sin(angle)).quantize(Decimal("0.000001"))
 
 
 def _at_least_map(shop: Shop, watch: Watch, price: Decimal) -> Decimal:

@@ -3,7 +3,9 @@
 Random catalogs: products with and without list price, MSRP, cost, MAP and inventory date;
 rules of every kind, scoped or not, in and out of their windows, floors above ceilings;
 observations with every status, fresh and stale, in stock or not, in several currencies, several
-per listing. Runs without Django: `pytest tests/pricing/test_batch_equivalence.py -p no:django`.
+per listing; forecasts for some listings, around the observed prices, so holds on a forecast
+both hold and don't.
+Runs without Django: `pytest tests/pricing/test_batch_equivalence.py -p no:django`.
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -13,10 +15,12 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pricing.batch import observations_frame, products_frame, recommend_catalog
+from pricing.batch import forecasts_frame, observations_frame, products_frame, recommend_catalog
 from pricing.engine import (
     CEILING_KINDS,
+    COMPETITOR_KINDS,
     FLOOR_KINDS,
+    Forecast,
     Kind,
     Observation,
     ProductFacts,
@@ -36,6 +40,7 @@ STATUSES = [
     "failed",
     "not_found",
 ]
+HOLDS = [Kind.HOLD_ON_FORECAST_REVERT] * 3
 # Rounding pairs that make ties (ending half of round_to) and endings above and below the half.
 ROUNDINGS = [
     ("10", "9"),
@@ -131,7 +136,12 @@ def products(draw, product_id: int, amounts) -> ProductFacts:
 @st.composite
 def rules(draw, rule_id: int, amounts) -> RuleSpec:
     # Bounds twice as often as the others: they only show when one is tighter than the price.
-    kind = draw(st.sampled_from([*Kind, *FLOOR_KINDS, *CEILING_KINDS, *CEILING_KINDS]))
+    # Competitor rules and holds more often still: a hold shows only when both meet.
+    kind = draw(
+        st.sampled_from(
+            [*Kind, *FLOOR_KINDS, *CEILING_KINDS, *CEILING_KINDS, *COMPETITOR_KINDS, *HOLDS]
+        )
+    )
     round_to, ending = draw(roundings)
     return RuleSpec(
         id=rule_id,
@@ -155,7 +165,9 @@ def rules(draw, rule_id: int, amounts) -> RuleSpec:
 
 
 @st.composite
-def observations(draw, product_id: int, probe_ids, amounts) -> list[Observation]:
+def observations(draw, product_id: int, probe_ids, amounts, market: bool) -> list[Observation]:
+    """Any observations; a `market` is fresh, successful, in stock and in USD, so competitor
+    steps (and the holds guarding them) have prices to follow."""
     found = []
     for _ in range(draw(st.integers(0, 6))):
         slot = draw(st.integers(0, 3))  # listing slots 0 and 3 are both at retailer 1
@@ -168,13 +180,46 @@ def observations(draw, product_id: int, probe_ids, amounts) -> list[Observation]
                 listing_id=product_id * 10 + slot,
                 retailer_id=slot % 3 + 1,
                 retailer_name=f"Retailer {slot % 3 + 1}",
-                price=draw(usually(amounts)),
-                currency=draw(st.sampled_from(["USD", "USD", "USD", "USD", "EUR", "GBP"])),
-                available=draw(st.sampled_from([True, True, True, False, None])),
-                observed_at=NOW - timedelta(seconds=age),
-                status=draw(st.sampled_from(STATUSES)),
+                price=draw(amounts if market else usually(amounts)),
+                currency="USD"
+                if market
+                else draw(st.sampled_from(["USD", "USD", "USD", "USD", "EUR", "GBP"])),
+                available=True
+                if market
+                else draw(st.sampled_from([True, True, True, False, None])),
+                observed_at=NOW - timedelta(seconds=min(age, 3600) if market else age),
+                status="success" if market else draw(st.sampled_from(STATUSES)),
                 probe_id=next(probe_ids),
             )
+        )
+    return found
+
+
+@st.composite
+def forecasts(
+    draw, seen: dict[int, list[Observation]], amounts, market: bool
+) -> dict[int, Forecast]:
+    """Some listings' forecasts: near their observed prices (at, just above, well above, below)
+    or arbitrary, so `expected >= c x (1 + p)` and `low > c` fall both ways."""
+    prices = {o.listing_id: o.price for found in seen.values() for o in found if o.price}
+    found = {}
+    for listing_id, price in prices.items():
+        if not market and draw(st.booleans()):
+            continue
+        near = st.sampled_from(["0.9", "1", "1.0001", "1.05", "1.2", "2"]).map(
+            lambda factor, price=price: (price * Decimal(factor)).quantize(Decimal("0.01"))
+        )
+        expected = draw(near | amounts)
+        low = draw(
+            st.sampled_from([expected, price + Decimal("0.01"), price, price - Decimal("0.01")])
+        )
+        found[listing_id] = Forecast(
+            listing_id=listing_id,
+            expected=expected,
+            low=low,
+            high=expected + 1,
+            currency=draw(st.sampled_from(["USD", "USD", "USD", "EUR"])),
+            model_version=draw(st.integers(1, 3)),
         )
     return found
 
@@ -191,9 +236,13 @@ def catalogs(draw):
     count = draw(weighted((1, st.integers(0, 4)), (1, st.integers(0, 12))))
     rule_set = [draw(rules(rule_ids[i], amounts)) for i in range(count)]
     probe_ids = iter(draw(st.permutations(range(1, 8 * 6 + 1))))
-    seen = {product.id: draw(observations(product.id, probe_ids, amounts)) for product in catalog}
+    market = draw(st.booleans())
+    seen = {
+        product.id: draw(observations(product.id, probe_ids, amounts, market))
+        for product in catalog
+    }
     max_age = draw(st.sampled_from([timedelta(hours=1), timedelta(days=2), timedelta(days=7)]))
-    return catalog, rule_set, seen, max_age
+    return catalog, rule_set, seen, max_age, draw(forecasts(seen, amounts, market))
 
 
 def edge_cases():
@@ -244,6 +293,11 @@ def edge_cases():
         product(12, "10000.00", in_inventory_since=date(2024, 1, 1)),  # aging capped at 3 steps
         product(13, "1000.00"),  # 100.10 x 0.95 = 95.095: half a cent, up
         product(14, "10000.00"),  # the rule's competitor is not the cheapest
+        product(15, "10000.00"),  # forecast exactly 5% above and low a cent above: holds
+        product(16, "10000.00"),  # forecast's low end equals today's price: no hold
+        product(17, "10000.00"),  # forecast in another currency: no hold
+        product(18, "10000.00"),  # hold scoped to another retailer; the next one holds
+        product(19, "10000.00"),  # two listings tie on price: the lower id is followed
     ]
     rule_set = [
         rule(1, Kind.ROUNDING, 1, round_to="10"),
@@ -262,31 +316,64 @@ def edge_cases():
         rule(14, Kind.AGING_DISCOUNT, 12, days=0, percent="0.01"),
         rule(15, Kind.MATCH_MINUS_PERCENT, 13, percent="0.05"),
         rule(16, Kind.UNDERCUT, 14, competitor_id=1, amount="0"),
+        *(rule(pid + 2, Kind.UNDERCUT, pid, amount="10") for pid in (15, 16, 17, 19)),
+        *(rule(pid + 22, Kind.HOLD_ON_FORECAST_REVERT, pid, percent="0.05") for pid in (15, 16)),
+        rule(39, Kind.HOLD_ON_FORECAST_REVERT, 17),
+        rule(40, Kind.MATCH_MINUS_PERCENT, 18, percent="0.01"),
+        rule(41, Kind.HOLD_ON_FORECAST_REVERT, 18, competitor_id=2, percent="0.5", priority=1),
+        rule(42, Kind.HOLD_ON_FORECAST_REVERT, 18, competitor_id=1, percent="0.1", priority=2),
+        rule(43, Kind.HOLD_ON_FORECAST_REVERT, 19, percent="0.1"),
     ]
     observed = {
         7: [seen(70, "8000", timedelta(hours=1), 2), seen(70, "9000", timedelta(hours=1), 1)],
         8: [seen(80, "9500", max_age, 3), seen(81, "9000", max_age + timedelta(microseconds=1), 4)],
         13: [seen(130, "100.10", timedelta(hours=1), 5)],
         14: [seen(140, "9000", timedelta(hours=1), 6), seen(141, "8000", timedelta(hours=1), 7, 2)],
+        15: [seen(150, "9000", timedelta(hours=1), 8)],
+        16: [seen(160, "9000", timedelta(hours=1), 9)],
+        17: [seen(170, "9000", timedelta(hours=1), 10)],
+        18: [seen(180, "9000", timedelta(hours=1), 11)],
+        19: [
+            seen(191, "9000", timedelta(hours=1), 12, 2),
+            seen(190, "9000", timedelta(hours=1), 13),
+        ],
     }
-    return catalog, rule_set, {p.id: observed.get(p.id, []) for p in catalog}, max_age
+
+    def forecast(listing_id, expected, low, currency="USD"):
+        return Forecast(
+            listing_id, Decimal(expected), Decimal(low), Decimal(expected) + 1, currency, 1
+        )
+
+    predicted = {
+        150: forecast(150, "9450.00", "9000.01"),
+        160: forecast(160, "9450.00", "9000.00"),
+        170: forecast(170, "9450.00", "9400.00", currency="EUR"),
+        180: forecast(180, "9900.00", "9500.00"),
+        190: forecast(190, "9900.00", "9500.00"),
+        191: forecast(191, "8000.00", "7000.00"),
+    }
+    seen_by_product = {p.id: observed.get(p.id, []) for p in catalog}
+    return catalog, rule_set, seen_by_product, max_age, predicted
 
 
-def one_at_a_time(catalog, rule_set, seen, max_age) -> dict[int, tuple]:
+def one_at_a_time(catalog, rule_set, seen, max_age, predicted) -> dict[int, tuple]:
     answers = {}
     for product in catalog:
-        result = recommend(product, rule_set, seen[product.id], now=NOW, max_age=max_age)
+        result = recommend(
+            product, rule_set, seen[product.id], now=NOW, max_age=max_age, forecasts=predicted
+        )
         answers[product.id] = (result.price, result.bound_by, result.warnings, len(result.used))
     return answers
 
 
-def all_at_once(catalog, rule_set, seen, max_age) -> dict[int, tuple]:
+def all_at_once(catalog, rule_set, seen, max_age, predicted) -> dict[int, tuple]:
     table = recommend_catalog(
         products_frame(catalog),
         rule_set,
         observations_frame(seen),
         now=NOW,
         max_age=max_age,
+        forecasts=forecasts_frame(predicted.values()),
     )
     return {
         row.product_id: (
@@ -339,11 +426,23 @@ def test_the_batch_engine_ignores_observations_of_products_it_was_not_given():
     assert table.loc[0, "n_used"] == 0
 
 
+def test_the_edge_cases_hold_exactly_where_the_engine_docstring_says():
+    catalog, rule_set, seen, max_age, predicted = edge_cases()
+    answers = one_at_a_time(catalog, rule_set, seen, max_age, predicted)
+
+    assert answers[15][0] == Decimal("10000.00")  # held at exactly +5%, low a cent above
+    assert answers[16][0] == Decimal("8990.00")  # low end at today's price: undercut
+    assert answers[17][0] == Decimal("8990.00")  # EUR forecast for a USD product: undercut
+    assert answers[18][0] == Decimal("10000.00")  # the retailer-1 hold at +10% holds
+    assert answers[19][0] == Decimal("10000.00")  # listing 190 (lower id) is followed, held
+
+
 def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings():
     """Guards the strategy: a property over catalogs that never conflict proves little."""
     kinds: set[str] = set()
     bounds: set[str] = set()
     warnings: set[str] = set()
+    hold_notes: set[str] = set()
     used = 0
 
     @settings(max_examples=200, deadline=None, database=None, derandomize=True)
@@ -351,6 +450,16 @@ def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings
     def collect(catalog):
         nonlocal used
         kinds.update(rule.kind for rule in catalog[1])
+        products, rule_set, seen, max_age, predicted = catalog
+        for product in products:
+            result = recommend(
+                product, rule_set, seen[product.id], now=NOW, max_age=max_age, forecasts=predicted
+            )
+            hold_notes.update(
+                step.note.split(":")[0]
+                for step in result.steps
+                if step.kind == Kind.HOLD_ON_FORECAST_REVERT
+            )
         for _price, bound_by, product_warnings, n_used in one_at_a_time(*catalog).values():
             bounds.add(bound_by and bound_by.split(" ")[0])
             warnings.update(warning.split(" ")[0] for warning in product_warnings)
@@ -362,3 +471,4 @@ def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings
     assert bounds == {None, "floor_margin", "floor_map", "floor_fixed", "ceiling_msrp"}
     assert warnings == {"floor", "no"}
     assert used > 0
+    assert hold_notes == {"hold", "no hold"}
