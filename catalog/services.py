@@ -396,6 +396,8 @@ def listing_rating_record(*, listing: Listing, value: Decimal | None, count: int
     """The retailer's average rating as its page shows it (1-5 scale)."""
     if value is not None and not Decimal(1) <= value <= Decimal(5):
         value = None
+    if (listing.rating_value, listing.rating_count) == (value, count):
+        return  # most probes read the same figures again; no write for them
     Listing.objects.filter(pk=listing.pk).update(rating_value=value, rating_count=count)
     listing.rating_value, listing.rating_count = value, count
 

@@ -264,7 +264,9 @@ def probe_record_reviews(
     for reason, count in found.skipped.items():
         ingest.skip(reason, count)
     if ingest.created or ingest.updated or ingest.skipped:
-        logger.info(
+        # Skipped reviews are worth a look (a page the extractor reads badly); the rest is routine.
+        logger.log(
+            logging.INFO if ingest.skipped else logging.DEBUG,
             "reviews of %s from %s: %d new, %d updated, %d unchanged, skipped %s",
             listing.product_id,
             listing.retailer.slug,

@@ -125,6 +125,14 @@ class ListingSerializer(serializers.ModelSerializer):
         queryset=Retailer.objects.all(),
         help_text="The retailer's slug, e.g. `chrono24`.",
     )
+    # A rating, not money: the plain decimal field, not MoneyField.
+    rating_value = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="The retailer's average rating (1-5) as its page last showed it.",
+    )
 
     class Meta:
         model = Listing
@@ -140,6 +148,8 @@ class ListingSerializer(serializers.ModelSerializer):
             "available",
             "last_probed_at",
             "last_success_at",
+            "rating_value",
+            "rating_count",
             "active",
             "created_at",
             "updated_at",
@@ -151,6 +161,8 @@ class ListingSerializer(serializers.ModelSerializer):
             "available",
             "last_probed_at",
             "last_success_at",
+            "rating_value",
+            "rating_count",
         ]
         extra_kwargs = {
             "product": {"help_text": "The watch's id."},

@@ -2,6 +2,7 @@
 /api/watches/{id}/sentiment sums a watch's reviews up by month."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -11,7 +12,7 @@ from catalog import services
 from catalog.models import Review
 from catalog.sentiment import SCORER
 from tests.conftest import grant
-from tests.factories import ProductFactory
+from tests.factories import ListingFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +180,12 @@ def test_sentiment_needs_a_signed_in_user(api_client):
     response = api_client.get(f"/api/watches/{ProductFactory().pk}/sentiment")
 
     assert response.status_code in (401, 403)
+
+
+def test_listings_show_the_retailers_average_rating(reader):
+    listing = ListingFactory()
+    services.listing_rating_record(listing=listing, value=Decimal("4.37"), count=120)
+
+    response = reader.get(f"/api/listings/{listing.pk}")
+
+    assert (response.json()["rating_value"], response.json()["rating_count"]) == ("4.37", 120)

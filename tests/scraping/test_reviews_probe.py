@@ -1,8 +1,10 @@
 """Probes save the reviews a product page carries: the demo marketplace on loopback, the real
 fetcher and extractor, the database."""
 
+import json
+import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +15,7 @@ from catalog.sentiment import SCORER
 from scraping.demo_marketplace.inventory import inventory
 from scraping.demo_marketplace.product_pages import shop_reviews
 from scraping.models import Probe
-from scraping.services import listing_probe, probe_record_page
+from scraping.services import listing_probe, probe_record_page, probe_record_reviews
 from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,29 @@ def test_a_page_that_shows_another_product_gives_no_reviews(marketplace, transpo
     assert not Review.objects.exists()
     rolex.refresh_from_db()
     assert rolex.rating_value is None
+
+
+def test_reviews_without_words_or_stars_are_skipped_counted_and_logged(caplog):
+    listing = ListingFactory()
+    product = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": "Speedmaster",
+        "review": [
+            {"@type": "Review", "reviewBody": "Superb.", "reviewRating": {"ratingValue": 5}},
+            {"@type": "Review", "reviewBody": "", "reviewRating": {"ratingValue": 2}},
+            {"@type": "Review", "reviewBody": "No stars."},
+        ],
+    }
+    body = f'<script type="application/ld+json">{json.dumps(product)}</script>'.encode()
+
+    with caplog.at_level(logging.INFO, logger="scraping.services"):
+        ingest = probe_record_reviews(
+            listing=listing, body=body, url=listing.url, seen_at=datetime(2026, 5, 1, tzinfo=UTC)
+        )
+
+    assert (ingest.created, ingest.skipped) == (1, {"no_text": 1, "no_rating": 1})
+    assert "skipped {'no_text': 1, 'no_rating': 1}" in caplog.text
+    saved = Review.objects.get()
+    assert saved.posted_at == datetime(2026, 5, 1, tzinfo=UTC)
+    assert saved.source == listing.retailer.slug
