@@ -10,8 +10,9 @@ from django.http import HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from pricing.models import MapPolicy, MapViolation
+from pricing.models import ForecastModelRun, ListingForecast, MapPolicy, MapViolation
 from pricing.selectors import map_violation_duration, map_violations_csv_rows
 
 
@@ -207,3 +208,123 @@ class MapViolationAdmin(admin.ModelAdmin):
         response.write("\ufeff")
         csv.writer(response).writerows(map_violations_csv_rows(queryset))
         return response
+
+
+def metric(value, places: int = 2) -> str:
+    return "n/a" if value is None else f"{value:,.{places}f}"
+
+
+@admin.register(ForecastModelRun)
+class ForecastModelRunAdmin(admin.ModelAdmin):
+    """Model runs are records of a training: shown with their metrics, never edited."""
+
+    list_display = (
+        "version",
+        "status",
+        "source",
+        "trained_at",
+        "window_start",
+        "window_end",
+        "series_count",
+        "shown_horizons",
+        "mase_summary",
+    )
+    list_filter = ("status", "source")
+    fields = (
+        "version",
+        "status",
+        "source",
+        "trained_at",
+        "finished_at",
+        "horizons",
+        "drop_threshold",
+        "window_start",
+        "window_end",
+        "series_count",
+        "price_days",
+        "metrics_table",
+        "notes",
+        "features",
+        "parameters",
+        "error",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="shown horizons")
+    def shown_horizons(self, run: ForecastModelRun) -> str:
+        return ", ".join(f"{h} days" for h in run.beaten_horizons) or "none"
+
+    @admin.display(description="MASE model / last value")
+    def mase_summary(self, run: ForecastModelRun) -> str:
+        parts = []
+        for horizon in run.horizons:
+            metrics = run.metrics.get(str(horizon)) or {}
+            parts.append(
+                f"{horizon}d: {metric(metrics.get('mase_model'), 3)} / "
+                f"{metric(metrics.get('mase_last_value'), 3)}"
+            )
+        return "; ".join(parts)
+
+    @admin.display(description="metrics (rolling-origin cross-validation)")
+    def metrics_table(self, run: ForecastModelRun) -> str:
+        header = mark_safe(
+            "<tr><th>horizon</th><th>MAE model</th><th>MAE last value</th>"
+            "<th>MAE rolling median</th><th>MASE model</th><th>MASE last value</th>"
+            "<th>MASE rolling median</th><th>coverage</th><th>drop Brier</th><th>test rows</th>"
+            "<th>beats last value</th></tr>"
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{} days</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    horizon,
+                    metric(m.get("mae_model")),
+                    metric(m.get("mae_last_value")),
+                    metric(m.get("mae_rolling_median")),
+                    metric(m.get("mase_model"), 3),
+                    metric(m.get("mase_last_value"), 3),
+                    metric(m.get("mase_rolling_median"), 3),
+                    "n/a" if m.get("coverage") is None else f"{m['coverage']:.0%}",
+                    metric(m.get("drop_brier"), 3),
+                    m.get("test_rows", "n/a"),
+                    "yes" if horizon in run.beaten_horizons else "no",
+                )
+                for horizon in run.horizons
+                for m in [run.metrics.get(str(horizon)) or {}]
+            ),
+        )
+        return format_html("<table>{}{}</table>", header, rows)
+
+
+@admin.register(ListingForecast)
+class ListingForecastAdmin(admin.ModelAdmin):
+    list_display = (
+        "listing",
+        "horizon_days",
+        "expected_price",
+        "interval_low",
+        "interval_high",
+        "currency",
+        "drop_probability",
+        "beats_baseline",
+        "model_run",
+        "generated_at",
+    )
+    list_filter = ("horizon_days", "beats_baseline", "model_run")
+    list_select_related = ("listing__product", "listing__retailer", "model_run")
+    search_fields = ("listing__product__reference", "listing__retailer__name")
+    readonly_fields = [field.name for field in ListingForecast._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -11,6 +11,12 @@ class PricingConfig(AppConfig):
             "task": "pricing.tasks.refresh_recommendations",
             "crontab": "0 6 * * *",
         },
+        {
+            # After the probes, before repricing, so the hold rule reads tonight's forecasts.
+            "name": "pricing: train price forecasts",
+            "task": "pricing.tasks.train_forecasts",
+            "crontab": "30 5 * * *",
+        },
     )
 
     def ready(self) -> None:

@@ -13,7 +13,9 @@ from django.db import connection
 from django.db.models import Q
 
 from catalog.models import Listing, Product
-from pricing.engine import Observation, ProductFacts, RuleSpec
+from pricing.batch import forecasts_frame as build_forecasts_frame
+from pricing.engine import Forecast, Observation, ProductFacts, RuleSpec
+from pricing.forecasting.selectors import forecasts_for_pricing
 from pricing.models import PricingRule
 
 NEVER_PROBED = "pending"
@@ -90,6 +92,16 @@ def listing_rows(*, product_ids=None):
 
 def product_observations(product: Product) -> list[Observation]:
     return [observation_from_listing(row) for row in listing_rows(product_ids=[product.pk])]
+
+
+def product_forecasts(product: Product) -> dict[int, Forecast]:
+    """The shown 7-day forecasts of the product's listings, for hold_on_forecast_revert."""
+    return forecasts_for_pricing(product_ids=[product.pk])
+
+
+def forecasts_frame(*, product_ids=None) -> pd.DataFrame:
+    """The shown 7-day forecasts as the frame `pricing.batch` documents."""
+    return build_forecasts_frame(forecasts_for_pricing(product_ids=product_ids).values())
 
 
 # --- The whole catalog, for the batch engine ------------------------------------------------

@@ -26,13 +26,20 @@ def max_observation_age() -> timedelta:
 
 def product_recommend(*, product: Product, now=None) -> engine.Recommendation:
     """The engine's answer for one product, read the one-at-a-time way (ORM, then engine)."""
+    rules = inputs.active_rules()
     return engine.recommend(
         inputs.product_facts(product),
-        inputs.active_rules(),
+        rules,
         inputs.product_observations(product),
         now=now or timezone.now(),
         max_age=max_observation_age(),
+        forecasts=inputs.product_forecasts(product) if holds_on_forecast(rules) else None,
     )
+
+
+def holds_on_forecast(rules) -> bool:
+    """Forecasts are read only when a rule can use them."""
+    return any(rule.kind == engine.Kind.HOLD_ON_FORECAST_REVERT for rule in rules)
 
 
 @dataclass
@@ -59,8 +66,11 @@ def recommendations_refresh(*, product_ids=None, dry_run: bool = False, now=None
     if products.empty:
         return summary
     rules = inputs.active_rules()
+    forecasts = (
+        inputs.forecasts_frame(product_ids=product_ids) if holds_on_forecast(rules) else None
+    )
     results = batch.recommend_catalog(
-        products, rules, observations, now=now, max_age=max_observation_age()
+        products, rules, observations, now=now, max_age=max_observation_age(), forecasts=forecasts
     )
     summary.evaluated = len(results)
     list_prices = dict(zip(products["id"], products["list_price_cents"], strict=True))

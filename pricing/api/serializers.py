@@ -4,7 +4,8 @@ from rest_framework import serializers
 
 from catalog.currencies import CURRENCY_CODES
 from catalog.models import Listing, Retailer
-from pricing.models import MapViolation, Recommendation
+from pricing.forecasting.selectors import forecast_hidden_reason
+from pricing.models import ForecastModelRun, ListingForecast, MapViolation, Recommendation
 
 
 class CurrentPriceSerializer(serializers.ModelSerializer):
@@ -155,5 +156,96 @@ class MapViolationSerializer(serializers.ModelSerializer):
             "evidence",
             "opened_ledger_seq",
             "closed_ledger_seq",
+        ]
+        read_only_fields = fields
+
+
+FORECAST_NUMBERS = ("expected_price", "interval_low", "interval_high", "drop_probability")
+
+
+class ForecastSerializer(serializers.ModelSerializer):
+    """A listing's forecast. When its model did not beat the last-value baseline at this
+    horizon, `shown` is false, the numbers are null and `hidden_reason` says why."""
+
+    product = serializers.IntegerField(source="listing.product_id", read_only=True)
+    retailer = serializers.CharField(source="listing.retailer.slug", read_only=True)
+    model_version = serializers.IntegerField(source="model_run.version", read_only=True)
+    drop_threshold = serializers.DecimalField(
+        source="model_run.drop_threshold", max_digits=7, decimal_places=6, read_only=True
+    )
+    shown = serializers.BooleanField(source="beats_baseline", read_only=True)
+    expected_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+    interval_low = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+    interval_high = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, allow_null=True
+    )
+    drop_probability = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=6,
+        read_only=True,
+        allow_null=True,
+        help_text="Chance of a fall of at least drop_threshold within the horizon.",
+    )
+    hidden_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ListingForecast
+        fields = [
+            "id",
+            "listing",
+            "product",
+            "retailer",
+            "horizon_days",
+            "shown",
+            "hidden_reason",
+            "currency",
+            "base_price",
+            "origin_date",
+            "expected_price",
+            "interval_low",
+            "interval_high",
+            "drop_threshold",
+            "drop_probability",
+            "model_version",
+            "generated_at",
+        ]
+        read_only_fields = fields
+
+    def get_hidden_reason(self, forecast: ListingForecast) -> str:
+        return forecast_hidden_reason(forecast)
+
+    def to_representation(self, forecast: ListingForecast) -> dict:
+        data = super().to_representation(forecast)
+        if not forecast.beats_baseline:
+            data |= dict.fromkeys(FORECAST_NUMBERS)
+        return data
+
+
+class ForecastModelRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ForecastModelRun
+        fields = [
+            "id",
+            "version",
+            "status",
+            "source",
+            "trained_at",
+            "finished_at",
+            "horizons",
+            "drop_threshold",
+            "window_start",
+            "window_end",
+            "series_count",
+            "price_days",
+            "features",
+            "parameters",
+            "metrics",
+            "beaten_horizons",
+            "notes",
+            "error",
         ]
         read_only_fields = fields

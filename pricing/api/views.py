@@ -9,6 +9,8 @@ from pricing.api.serializers import (
     BulkDecisionResultSerializer,
     BulkDecisionSerializer,
     CurrentPriceSerializer,
+    ForecastModelRunSerializer,
+    ForecastSerializer,
     MapViolationSerializer,
     PricePointSerializer,
     RecommendationSerializer,
@@ -18,7 +20,9 @@ from pricing.filtersets import (
     MapViolationFilterSet,
     RecommendationFilterSet,
 )
-from pricing.models import MapViolation, Recommendation
+from pricing.forecasting.filtersets import ForecastFilterSet, ForecastModelRunFilterSet
+from pricing.forecasting.selectors import forecasts_list
+from pricing.models import ForecastModelRun, ListingForecast, MapViolation, Recommendation
 from scraping.services import price_point_record
 from watchprice.permissions import ReadForUsersWriteWithNamedPermission
 
@@ -120,3 +124,33 @@ class MapViolationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MapViolationSerializer
     filterset_class = MapViolationFilterSet
     ordering_fields = ["opened_at", "closed_at", "lowest_price"]
+
+
+class ForecastViewSet(viewsets.ReadOnlyModelViewSet):
+    """Each listing's forecast price 7 and 30 days ahead, from the latest successful model run.
+
+    Filter by `listing`, `product`, `horizon` or `shown`. A horizon whose model did not beat the
+    last-value baseline is listed with `shown` false, null numbers and the reason.
+    """
+
+    serializer_class = ForecastSerializer
+    filterset_class = ForecastFilterSet
+    ordering_fields = ["horizon_days", "expected_price", "drop_probability"]
+
+    # The schema reads the model from here; requests get the latest run's rows.
+    queryset = ListingForecast.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return forecasts_list()
+
+
+class ForecastModelRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Forecast model runs, newest first: training window, features, metrics of the model and
+    of the last-value and rolling-median baselines per horizon, and failed runs' errors."""
+
+    queryset = ForecastModelRun.objects.all()
+    serializer_class = ForecastModelRunSerializer
+    filterset_class = ForecastModelRunFilterSet
+    ordering_fields = ["version", "trained_at"]

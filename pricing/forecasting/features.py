@@ -103,7 +103,7 @@ def feature_frame(daily: pd.DataFrame) -> pd.DataFrame:
     spell = changed.cumsum()
     frame["days_since_change"] = frame.groupby(spell, sort=False).cumcount()
     frame["history_days"] = frame.groupby("series_id", sort=False).cumcount().clip(upper=365)
-    frame["day_of_week"] = frame["day"].dt.dayofweek
+    frame["day_of_week"] = frame["day"].dt.day_of_week
     codes = {name: code for code, name in enumerate(MARKET_TYPES)}
     frame["market_type"] = frame["market_type"].map(codes).fillna(len(MARKET_TYPES)).astype(int)
     return frame

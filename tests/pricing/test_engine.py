@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pricing.engine import (
     NO_START_PRICE,
+    Forecast,
     Observation,
     ProductFacts,
     RuleSpec,
@@ -98,6 +99,120 @@ def test_it_recommends_nothing_without_a_list_price_or_msrp_and_says_so():
     assert result.warnings == [NO_START_PRICE]
     assert result.steps == []
     assert result.bound_by is None
+
+
+# --- holding on a forecast -------------------------------------------------------------------
+
+HOLD = "hold_on_forecast_revert"
+
+
+def forecast_for(observation: Observation, expected: str, low: str, **overrides) -> dict:
+    fields = {
+        "listing_id": observation.listing_id,
+        "expected": D(expected),
+        "low": D(low),
+        "high": D(expected) + 500,
+        "currency": "USD",
+        "model_version": 4,
+    }
+    return {observation.listing_id: Forecast(**(fields | overrides))}
+
+
+def run_with(rules, observations, forecasts):
+    return recommend(
+        a_product(), rules, observations, now=NOW, max_age=MAX_AGE, forecasts=forecasts
+    )
+
+
+def test_an_undercut_holds_when_the_competitors_drop_is_forecast_to_revert():
+    dropped = seen(CHRONO, "9000.00")
+    rules = [a_rule("undercut", amount=D("50")), a_rule(HOLD, percent=D("0.05"), name="Hold")]
+
+    result = run_with(rules, [dropped], forecast_for(dropped, "9450.00", "9100.00"))
+
+    assert result.price == D("10000.00")
+    hold, undercut = result.steps[1:3]
+    assert hold.rule_name == "Hold"
+    assert hold.inputs["forecast_expected"] == D("9450.00")
+    assert hold.inputs["forecast_low"] == D("9100.00")
+    assert hold.inputs["model_version"] == 4
+    assert hold.note.startswith("hold: model v4 expects Chrono24 at 9,450.00 in 7 days")
+    assert "interval 9,100.00-9,950.00" in hold.note
+    assert undercut.note.startswith("held: Chrono24 9,000.00 - 50.00 = 8,950.00")
+    assert undercut.after == D("10000.00")
+
+
+@pytest.mark.parametrize(
+    ("expected", "low", "why"),
+    [
+        ("9449.99", "9100.00", "below 9,450.00 (+5%)"),
+        ("9450.00", "9000.00", "the interval reaches down to today's price"),
+    ],
+)
+def test_an_undercut_goes_ahead_when_the_forecast_is_short_of_the_rule(expected, low, why):
+    dropped = seen(CHRONO, "9000.00")
+    rules = [a_rule("undercut", amount=D("50")), a_rule(HOLD, percent=D("0.05"))]
+
+    result = run_with(rules, [dropped], forecast_for(dropped, expected, low))
+
+    assert result.price == D("8950.00")
+    assert result.steps[1].note.startswith("no hold: ")
+    assert result.steps[1].note.endswith(why)
+
+
+def test_a_match_goes_ahead_without_a_forecast_and_says_so():
+    dropped = seen(CHRONO, "9000.00")
+    rules = [a_rule("match_minus_percent", percent=D("0.01")), a_rule(HOLD, percent=D("0.05"))]
+
+    result = run_with(rules, [dropped], {})
+
+    assert result.price == D("8910.00")
+    assert result.steps[1].note == "no hold: no forecast for Chrono24's listing"
+
+
+def test_a_forecast_in_another_currency_does_not_hold():
+    dropped = seen(CHRONO, "9000.00")
+    rules = [a_rule("undercut", amount=D("50")), a_rule(HOLD)]
+
+    result = run_with(rules, [dropped], forecast_for(dropped, "9900", "9500", currency="EUR"))
+
+    assert result.price == D("8950.00")
+    assert "a forecast in EUR" in result.steps[1].note
+
+
+def test_a_hold_scoped_to_a_competitor_guards_only_following_that_competitor():
+    chrono, bucherer = seen(CHRONO, "9000.00"), seen(BUCHERER, "9200.00")
+    forecasts = forecast_for(chrono, "9900", "9500") | forecast_for(bucherer, "9900", "9500")
+    rules = [
+        a_rule("undercut", amount=D("50"), competitor_id=BUCHERER),
+        a_rule("undercut", amount=D("50"), competitor_id=CHRONO),
+        a_rule(HOLD, competitor_id=BUCHERER, percent=D("0.05")),
+    ]
+
+    result = run_with(rules, [chrono, bucherer], forecasts)
+
+    assert result.price == D("8950.00")
+    assert [step.kind for step in result.steps[1:4]] == [HOLD, "undercut", "undercut"]
+    assert result.steps[2].note.startswith("held: ")
+
+
+def test_no_hold_step_when_the_competitor_step_would_not_lower_the_price():
+    cheap_enough = seen(CHRONO, "12000.00")
+    rules = [a_rule("undercut", amount=D("50")), a_rule(HOLD)]
+
+    result = run_with(rules, [cheap_enough], forecast_for(cheap_enough, "13000", "12500"))
+
+    assert result.price == D("10000.00")
+    assert HOLD not in [step.kind for step in result.steps]
+
+
+def test_a_hold_rule_alone_changes_nothing():
+    dropped = seen(CHRONO, "9000.00")
+
+    result = run_with([a_rule(HOLD)], [dropped], forecast_for(dropped, "9900", "9500"))
+
+    assert result.price == D("10000.00")
+    assert [step.kind for step in result.steps] == ["start"]
 
 
 # --- which rules apply ----------------------------------------------------------------------
