@@ -34,8 +34,8 @@ from ledger.verification.chunks import (
     build_levels,
     extra_node_problem,
     first_problem,
+    level_matches,
     level_problem,
-    summary_matches,
     verify_slice,
 )
 from ledger.verification.stored import Store
@@ -249,17 +249,16 @@ def stored_nodes_problem(
     store: Store, levels: list[list[bytes]], origin: int, base_level: int
 ) -> Problem | None:
     """Compare `levels` (from `build_levels`) with the stored nodes at the same positions."""
-    ranges = []
+    problems = []
     for offset, nodes in enumerate(levels):
         level = base_level + offset
         low = origin >> level
-        ranges.append((level, low, low + len(nodes)))
-    summaries = store.level_summaries(ranges)
-    problems = []
-    for (level, low, high), nodes in zip(ranges, levels, strict=True):
-        if not summary_matches(nodes, summaries.get(level)):
+        if not nodes:
+            continue  # a node stored where none is due is found by `nodes_newer`
+        stored = store.level_nodes(level, low, low + len(nodes))
+        if not level_matches(nodes, low, stored):
             problems.append(
-                level_problem(level, low, nodes, store.level_nodes(level, low, high))
+                level_problem(level, low, nodes, stored)
                 or Problem(
                     (low + 1) << level,
                     "TREE_NODES_ALTERED",

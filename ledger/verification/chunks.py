@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import NamedTuple
 
 from ledger import merkle
@@ -47,16 +48,6 @@ class StoredRow(NamedTuple):
     payload_hash: str
     prev_hash: str
     entry_hash: str
-
-
-class LevelSummary(NamedTuple):
-    """The stored nodes of one level in one index range, as the database aggregates them."""
-
-    count: int
-    distinct: int
-    min_length: int
-    max_length: int
-    hashes: bytes  # every stored hash in the range, concatenated in index order
 
 
 @dataclass
@@ -114,6 +105,8 @@ def verify_slice(
     )
     version = ENTRY_VERSION
     try:
+        # Comprehensions calling the methods directly: CPython 3.11 runs these faster than map()
+        # over operator.methodcaller or str.format (measured on this slice shape).
         digests = [
             sha256(
                 f"{version}\n{seq}\n{kind}\n{subject}\n{at}\n{payload_hash}\n{prev_hash}\n".encode()
@@ -176,7 +169,8 @@ def build_levels(
             below = [fringe[level], *below]
             lo -= 1
         below = [
-            sha256(b"\x01" + left + right).digest() for left, right in zip(below[::2], below[1::2])
+            sha256(b"\x01" + left + right).digest()
+            for left, right in zip(below[::2], below[1::2], strict=False)
         ]
         lo >>= 1
         levels.append(below)
@@ -195,15 +189,12 @@ def checkpoint_pieces(
     return pieces
 
 
-def summary_matches(expected: list[bytes], summary: LevelSummary | None) -> bool:
-    if summary is None:
-        return not expected
-    n = len(expected)
+def level_matches(level_nodes: list[bytes], low: int, stored: list[tuple[int, bytes]]) -> bool:
+    """Whether `stored` (index, hash) pairs, by index, are exactly `level_nodes` from `low` on."""
     return (
-        summary.count == n
-        and summary.distinct == n
-        and (n == 0 or summary.min_length == summary.max_length == HASH_SIZE)
-        and summary.hashes == b"".join(expected)
+        len(stored) == len(level_nodes)
+        and list(map(itemgetter(1), stored)) == level_nodes
+        and list(map(itemgetter(0), stored)) == list(range(low, low + len(level_nodes)))
     )
 
 
@@ -214,22 +205,24 @@ def level_problem(
 
     ``stored`` holds the stored ``(index, hash)`` pairs of exactly that index range, by index.
     """
-    position = 0
+    by_index: dict[int, list[bytes]] = {}
+    for index, node in stored:
+        by_index.setdefault(index, []).append(bytes(node))
     for offset, want in enumerate(expected):
         index = lo + offset
         where = f"the Merkle node at level {level}, index {index}"
         seq = (index + 1) << level
-        if position >= len(stored) or stored[position][0] != index:
+        found = by_index.get(index, [])
+        if not found:
             return Problem(seq, "TREE_NODES_MISSING", f"{where} is not stored")
-        if bytes(stored[position][1]) != want:
+        if len(found) > 1:
+            return Problem(seq, "TREE_NODES_ALTERED", f"{where} is stored twice: nodes were added")
+        if found[0] != want:
             return Problem(
                 seq,
                 "TREE_NODES_ALTERED",
                 f"{where} does not match the entries; proofs served would not verify",
             )
-        position += 1
-        if position < len(stored) and stored[position][0] == index:
-            return Problem(seq, "TREE_NODES_ALTERED", f"{where} is stored twice: nodes were added")
     return None
 
 

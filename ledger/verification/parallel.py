@@ -15,7 +15,10 @@ and the caller checks the ledger sequentially in the same snapshot to name the f
 
 from __future__ import annotations
 
+import itertools
+import logging
 import multiprocessing
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -24,6 +27,7 @@ from django.db import connection
 from ledger.verification.chunks import SliceResult, verify_slice
 from ledger.verification.stored import Store
 
+logger = logging.getLogger(__name__)
 _store: Store | None = None
 
 
@@ -50,12 +54,14 @@ def connection_params() -> dict:
 def join_snapshot(params: dict, snapshot: str) -> None:
     """Worker start-up: a connection whose transaction sees exactly the coordinator's snapshot."""
     import psycopg
-    from psycopg import sql
 
     global _store
     raw = psycopg.connect(**params, autocommit=True)
     raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+    # A utility statement takes no parameters; the id is PostgreSQL's own, checked anyway.
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
+        raise ValueError(f"unexpected snapshot id {snapshot!r}")
+    raw.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
     raw.execute("SET LOCAL enable_sort = off")
     raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     _store = Store(raw, "postgresql")
@@ -119,7 +125,7 @@ def verify_parallel(
         )
         for k, leaf in enumerate(starts)
     ]
-    (snapshot,) = store.query("SELECT pg_export_snapshot()")[0]
+    (snapshot,) = store.query("SELECT pg_export_snapshot()::varchar")[0]
     try:
         with ProcessPoolExecutor(
             max_workers=min(workers, len(tasks)),
@@ -128,11 +134,12 @@ def verify_parallel(
             initargs=(connection_params(), snapshot),
         ) as pool:
             results = list(pool.map(check_slice, tasks))
-    except Exception:  # noqa: BLE001 - a worker that cannot run leaves the sequential check
+    except Exception:  # a worker that cannot start or run leaves the sequential check
+        logger.warning("ledger verification workers failed; checking sequentially", exc_info=True)
         return None
     if any(result is None for result in results):
         return None
-    for previous, result in zip(results, results[1:], strict=False):
+    for previous, result in itertools.pairwise(results):
         if result.first_prev_hash != previous.last_entry_hash:
             return None
     if results[-1].end != end:

@@ -1,20 +1,33 @@
 """Reading the stored ledger for verification, straight through the database driver.
 
 Rows come back as plain tuples (no model instances, no ORM row conversion), the payload as the
-UTF-8 bytes of the stored text, ready to hash. On PostgreSQL the stored Merkle nodes of a range
-are compared as one aggregate per level (`string_agg` of the hashes in index order, with their
-count and lengths), so the driver builds one bytes object per level rather than a tuple per
-node; SQLite, the small embedded case, gets the same summary built here from the rows.
+UTF-8 bytes of the stored text, ready to hash. Stored Merkle nodes are read one level's index
+range at a time, which the (level, index) unique index serves in order without a sort.
+(Aggregating them in the database, string_agg(hash ORDER BY index), costs the server more
+than the driver spends building the rows.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ledger.verification.chunks import LevelSummary
-
-ENTRY_COLUMNS = "seq, kind, subject, recorded_at, {payload}, payload_hash, prev_hash, entry_hash"
+# PostgreSQL: every string column but the payload as varchar (loaded as str), the payload as
+# text, which these cursors load as its raw UTF-8 bytes: no decoding to str and encoding back.
+POSTGRES_COLUMNS = (
+    "seq, kind::varchar, subject::varchar, recorded_at::varchar, payload::text, "
+    "payload_hash::varchar, prev_hash::varchar, entry_hash::varchar"
+)
+SQLITE_COLUMNS = (
+    "seq, kind, subject, recorded_at, CAST(payload AS BLOB), payload_hash, prev_hash, entry_hash"
+)
 FETCH = 10_000
+
+
+def text_as_bytes(cursor):
+    from psycopg.types.string import ByteaBinaryLoader
+
+    cursor.adapters.register_loader("text", ByteaBinaryLoader)
+    return cursor
 
 
 class Store:
@@ -23,8 +36,7 @@ class Store:
     def __init__(self, raw_connection, vendor: str) -> None:
         self.raw = raw_connection
         self.postgres = vendor == "postgresql"
-        payload = "convert_to(payload, 'UTF8')" if self.postgres else "CAST(payload AS BLOB)"
-        self.columns = ENTRY_COLUMNS.format(payload=payload)
+        self.columns = POSTGRES_COLUMNS if self.postgres else SQLITE_COLUMNS
 
     def sql(self, text: str) -> str:
         return text if self.postgres else text.replace("%s", "?")
@@ -36,7 +48,7 @@ class Store:
             # Django's connections make client-side-binding cursors, which return text only.
             cursor = psycopg.Cursor(self.raw)
             cursor.format = psycopg.pq.Format.BINARY
-            return cursor
+            return text_as_bytes(cursor)
         return self.raw.cursor()
 
     def query(self, text: str, params: list | tuple = ()) -> list[tuple]:
@@ -54,7 +66,7 @@ class Store:
         text = f"SELECT {self.columns} FROM ledger_ledgerentry WHERE seq > %s ORDER BY id"  # noqa: S608
         if self.postgres:
             # A server-side cursor: the rows stream instead of arriving all at once.
-            cursor = self.raw.cursor(name="ledger_verify_entries", binary=True)
+            cursor = text_as_bytes(self.raw.cursor(name="ledger_verify_entries", binary=True))
         else:
             cursor = self.raw.cursor()
         try:
@@ -97,55 +109,12 @@ class Store:
 
     # --- Merkle nodes ----------------------------------------------------------------------
 
-    @staticmethod
-    def ranges_condition(ranges: list[tuple[int, int, int]]) -> tuple[str, list[int]]:
-        parts, params = [], []
-        for level, low, high in ranges:
-            parts.append('(level = %s AND "index" >= %s AND "index" < %s)')
-            params += [level, low, high]
-        return " OR ".join(parts), params
-
-    def level_summaries(self, ranges: list[tuple[int, int, int]]) -> dict[int, LevelSummary]:
-        """For each (level, low, high), the stored nodes at that level with low <= index < high."""
-        ranges = [r for r in ranges if r[2] > r[1]]
-        if not ranges:
-            return {}
-        condition, params = self.ranges_condition(ranges)
-        if self.postgres:
-            rows = self.query(  # noqa: S608
-                'SELECT level, count(*), count(DISTINCT "index"), min(octet_length(hash)), '
-                "max(octet_length(hash)), string_agg(hash, ''::bytea ORDER BY \"index\") "
-                f"FROM ledger_merklenode WHERE {condition} GROUP BY level",
-                params,
-            )
-            return {row[0]: LevelSummary(*row[1:]) for row in rows}
-        by_level: dict[int, list[tuple[int, bytes]]] = {}
-        for level, index, node in self.query(
-            f'SELECT level, "index", hash FROM ledger_merklenode WHERE {condition} '  # noqa: S608
-            'ORDER BY level, "index"',
-            params,
-        ):
-            by_level.setdefault(level, []).append((index, bytes(node)))
-        return {
-            level: LevelSummary(
-                len(nodes),
-                len({index for index, _ in nodes}),
-                min(len(node) for _, node in nodes),
-                max(len(node) for _, node in nodes),
-                b"".join(node for _, node in nodes),
-            )
-            for level, nodes in by_level.items()
-        }
-
     def level_nodes(self, level: int, low: int, high: int) -> list[tuple[int, bytes]]:
-        return [
-            (index, bytes(node))
-            for index, node in self.query(
-                'SELECT "index", hash FROM ledger_merklenode '
-                'WHERE level = %s AND "index" >= %s AND "index" < %s ORDER BY "index", id',
-                (level, low, high),
-            )
-        ]
+        return self.query(
+            'SELECT "index", hash FROM ledger_merklenode '
+            'WHERE level = %s AND "index" >= %s AND "index" < %s ORDER BY "index"',
+            (level, low, high),
+        )
 
     @staticmethod
     def newer_condition(size: int) -> tuple[str, list[int]]:

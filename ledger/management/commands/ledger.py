@@ -22,6 +22,13 @@ class Command(BaseCommand):
             metavar="TREE_SIZE",
             help="Start at the signed checkpoint of this size instead of the first entry.",
         )
+        verify.add_argument(
+            "--workers",
+            type=int,
+            metavar="N",
+            help="Worker processes on PostgreSQL (default: one per CPU for a large ledger; "
+            "1 checks in this process). The result is the same either way.",
+        )
         export = commands.add_parser("export", help="Write entries and checkpoints as JSON Lines.")
         export.add_argument("--output", "-o", help="File to write (default: standard output).")
         commands.add_parser("checkpoint", help="Sign a checkpoint of the tree as it stands.")
@@ -29,13 +36,15 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         return getattr(self, f"handle_{action}")(**options)
 
-    def handle_verify(self, from_checkpoint=None, **options):
+    def handle_verify(self, from_checkpoint=None, workers=None, **options):
         start = None
         if from_checkpoint is not None:
             start = Checkpoint.objects.filter(tree_size=from_checkpoint).first()
             if start is None:
                 raise CommandError(f"No checkpoint at tree size {from_checkpoint}.")
-        report = ledger_verify(from_checkpoint=start)
+        if workers is not None and workers < 1:
+            raise CommandError("--workers must be at least 1.")
+        report = ledger_verify(from_checkpoint=start, workers=workers)
         if not report.ok:
             self.stderr.write(
                 f"Ledger BROKEN at seq {report.problem.seq}: {report.problem.reason}: "
