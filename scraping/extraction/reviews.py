@@ -31,7 +31,9 @@ from .structured import (
     load_json,
 )
 
-_MARKERS = (b"Review", b"Rating", b"review", b"rating")
+# Every schema.org Review or AggregateRating names its type like this, in JSON-LD
+# ("@type": "Review") or microdata (itemtype=".../Review"); a page with none is not parsed.
+_MARKERS = (b'Review"', b"/Review", b"AggregateRating", b'review"', b"/review")
 _REVIEW_KEYS = ("review", "reviews")
 _TAGS = re.compile(r"<[^>]+>")
 MAX_TEXT = 10_000
