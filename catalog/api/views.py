@@ -126,6 +126,13 @@ class ListingViewSet(CreateListRetrieveUpdateViewSet):
 
 
 class ReviewViewSet(CreateListRetrieveViewSet):
+    """Reviews of watches, each labelled positive, neutral or negative from its words.
+
+    Writing a review the source already gave us (same watch, `source` and `external_id`; without
+    an `external_id`, the same author, day and words) is refused with a 400 naming
+    `external_id`: nothing is recorded twice, and nothing is overwritten silently.
+    """
+
     queryset = Review.objects.all()
     serializer_class = ReviewSerializer
     filterset_class = filtersets.ReviewFilterSet
