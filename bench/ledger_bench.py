@@ -1,7 +1,7 @@
 """Ledger benchmark: append rate, full verification against bare SHA-256, proofs at 1M leaves.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/watchprice_bench \\
-        .venv/bin/python bench/ledger_bench.py [--entries 100000] [--profile]
+        .venv/bin/python bench/ledger_bench.py [--entries 100000] [--workers 2] [--profile]
 
 On PostgreSQL the database named in DATABASE_URL is created, migrated, measured and dropped; its
 name must contain "bench" so a typo cannot drop real data. Without DATABASE_URL a throwaway SQLite

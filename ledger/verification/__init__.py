@@ -65,8 +65,10 @@ def raw_store() -> Store:
 
 def entry_rows(*, after_seq: int = 0) -> Iterator[StoredRow]:
     make = StoredRow._make
-    for batch in raw_store().entry_batches(after_seq=after_seq):
-        yield from map(make, batch)
+    # A PostgreSQL server-side cursor lives in a transaction (the export runs in autocommit).
+    with transaction.atomic():
+        for batch in raw_store().entry_batches(after_seq=after_seq):
+            yield from map(make, batch)
 
 
 def stream_rows(*, after_seq: int = 0) -> Iterator[chain.ChainRow]:
@@ -150,14 +152,20 @@ def verify_stored(
     top = TOP_LEVEL if top_level is None else top_level
     sizes = [c.tree_size for c in checkpoints if c.tree_size > start.size]
     results = None
-    if shareable and (head.seq if head else 0) > start.size:
-        count = workers or default_workers(head.seq - start.size)
+    entries = (head.seq if head else 0) - start.size
+    if shareable and entries > 0:
+        count = workers or default_workers(entries)
         if count > 1:
             from ledger.verification.parallel import verify_parallel
 
+            if top_level is None:
+                # About four slices per worker, so that the last ones finish close together.
+                top = max(10, min(TOP_LEVEL + 2, (entries // (4 * count)).bit_length() - 1))
             results = verify_parallel(
                 store, start=start, end=head.seq, top_level=top, sizes=sizes, workers=count
             )
+            if results is None:
+                top = TOP_LEVEL if top_level is None else top_level
     if results is None:
         results = verify_sequential(store, start=start, top_level=top, sizes=sizes)
     return conclude(store, start, checkpoints, results, top, head)

@@ -7,7 +7,10 @@ the slices, are exercised. The data must be committed for other sessions to see 
 transactional tests.
 """
 
+import json
+
 import pytest
+from django.core.management import call_command
 
 import ledger.verification as verification
 from ledger.models import Checkpoint, LedgerHead
@@ -178,3 +181,14 @@ def test_a_duplicated_merkle_node_is_found_by_both_checks(ledger):
             "ALTER TABLE ledger_merklenode ADD CONSTRAINT merkle_node_unique_position "
             'UNIQUE (level, "index")'
         )
+
+
+def test_the_export_streams_the_entries_outside_any_transaction(ledger, tmp_path):
+    path = tmp_path / "ledger.jsonl"
+
+    call_command("ledger", "export", "-o", str(path))
+
+    lines = path.read_text().splitlines()
+    assert len(lines) == 23
+    assert json.loads(lines[20])["seq"] == 20
+    assert json.loads(lines[12])["payload"] == stored_row(12)["payload"]
