@@ -16,6 +16,7 @@ reported is always what the sequential check reports: the first problem in stora
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,10 +110,27 @@ def ledger_verify(
     ledger of at least PARALLEL_MIN_ENTRIES, 1 (sequential) otherwise. ``top_level``: slices of
     ``2**top_level`` entries (tests use small ones to get many slices from a few entries).
     """
-    with one_snapshot() as shared:
+    with one_snapshot() as shared, gc_paused():
         return verify_stored(
             from_checkpoint, workers=workers, top_level=top_level, shareable=shared
         )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while verifying.
+
+    Verification allocates hundreds of thousands of tuples, strings and bytes, none of them in
+    a cycle; each allocation burst would otherwise start collections that walk every object in
+    the process (measured: about a quarter of verification's CPU time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def verify_stored(

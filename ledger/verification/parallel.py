@@ -15,6 +15,7 @@ and the caller checks the ledger sequentially in the same snapshot to name the f
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -56,6 +57,10 @@ def join_snapshot(params: dict, snapshot: str) -> None:
     import psycopg
 
     global _store
+    # This process only verifies: what it inherited is never garbage (freeze), and what it
+    # allocates holds no cycles (disable), so collections would only copy inherited pages.
+    gc.freeze()
+    gc.disable()
     raw = psycopg.connect(**params, autocommit=True)
     raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     # A utility statement takes no parameters; the id is PostgreSQL's own, checked anyway.
