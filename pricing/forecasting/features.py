@@ -110,12 +110,17 @@ def feature_frame(daily: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_targets(frame: pd.DataFrame, horizons) -> pd.DataFrame:
-    """target_{h}: log(price at t+h / price at t); trough_{h}: log(lowest price over days
-    t+1..t+h / price at t). NaN where the future is not (fully) known."""
+    """target_{h}: log(price at t+h / price at t), NaN unless a reading was made on day t+h;
+    trough_{h}: log(lowest price over days t+1..t+h / price at t). NaN where the future is not
+    (fully) known."""
     frame = frame.copy()
     by_series = frame["log_price"].groupby(frame["series_id"], sort=False)
+    observed = frame["observed"].astype(bool).groupby(frame["series_id"], sort=False)
     for horizon in horizons:
-        frame[f"target_{horizon}"] = by_series.shift(-horizon) - frame["log_price"]
+        target = by_series.shift(-horizon) - frame["log_price"]
+        # A price carried over a gap is a guess, not a reading: never learn from or score it.
+        read = observed.shift(-horizon).fillna(False).astype(bool)
+        frame[f"target_{horizon}"] = target.where(read)
         future_low = by_series.transform(
             lambda s, h=horizon: s[::-1].rolling(h, min_periods=h).min()[::-1].shift(-1)
         )
