@@ -197,7 +197,7 @@ def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Stand
     FROM ranked r JOIN {PRODUCT} p ON p.id = r.product_id JOIN {BRAND} b ON b.id = p.brand_id
     WHERE r.gap_rank <= %s
     ORDER BY r.gap_rank
-    """
+    """  # noqa: S608 - table names are ours; values are parameters
     params = [True, True, moment(now - max_age), *scope_params, *scope_params, GAPS_SHOWN]
     rows = fetch(sql, params)
     if not rows:
@@ -297,7 +297,7 @@ def market_movers(*, scope: Scope, starts_at: datetime, ends_before: datetime) -
     JOIN {BRAND} b ON b.id = p.brand_id
     JOIN {RETAILER} rt ON rt.id = l.retailer_id
     WHERE (r.change > 0 AND r.up_rank <= %s) OR (r.change < 0 AND r.down_rank <= %s)
-    """
+    """  # noqa: S608
     params = [
         Probe.Status.SUCCESS.value,
         moment(starts_at),
@@ -374,7 +374,7 @@ def map_violation_shares(
            COALESCE(listed.listings, 0), SUM(e.episodes) OVER () AS all_episodes
     FROM episodes e JOIN {RETAILER} r ON r.id = e.retailer_id
     LEFT JOIN listed ON listed.retailer_id = e.retailer_id
-    """
+    """  # noqa: S608
     params = [
         moment(ends_before),
         moment(starts_at),
@@ -421,7 +421,9 @@ class RetailerHealth:
         ]
 
 
-def probe_health(*, scope: Scope, starts_at: datetime, ends_before: datetime) -> list[RetailerHealth]:
+def probe_health(
+    *, scope: Scope, starts_at: datetime, ends_before: datetime
+) -> list[RetailerHealth]:
     """Finished probes in the range per retailer and status (one query); pending ones are not
     counted: they have not ended yet."""
     scope_sql, scope_params = scope.where("p")
@@ -436,7 +438,7 @@ def probe_health(*, scope: Scope, starts_at: datetime, ends_before: datetime) ->
     SELECT c.retailer_id, r.name, c.status, c.probes
     FROM counted c JOIN {RETAILER} r ON r.id = c.retailer_id
     ORDER BY r.name, c.retailer_id
-    """
+    """  # noqa: S608
     params = [moment(starts_at), moment(ends_before), Probe.Status.PENDING.value, *scope_params]
     by_retailer: dict[int, tuple[str, dict[str, int]]] = {}
     for retailer_id, name, status, probes in fetch(sql, params):
@@ -476,7 +478,7 @@ def market_trend(*, scope: Scope, starts_at: datetime, ends_before: datetime) ->
       AND p.list_price > 0 AND pr.created_at >= %s AND pr.created_at < %s{scope_sql}
     GROUP BY {day}
     ORDER BY 1
-    """
+    """  # noqa: S608
     params = [Probe.Status.SUCCESS.value, moment(starts_at), moment(ends_before), *scope_params]
     return [
         TrendDay(day=as_day(row[0]), index=percent(row[1]), observations=row[2], products=row[3])

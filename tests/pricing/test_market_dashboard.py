@@ -129,12 +129,18 @@ def test_it_reads_presets_and_custom_ranges_and_names_a_bad_date():
     assert market_filters({}, today=today).start == date(2026, 3, 4)
     thirty = market_filters({"period": "30"}, today=today)
     assert (thirty.start, thirty.end, thirty.days) == (date(2026, 2, 9), today, 30)
-    custom = market_filters({"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}, today=today)
+    custom = market_filters(
+        {"period": "custom", "from": "2026-01-01", "to": "2026-01-31"}, today=today
+    )
     assert (custom.start, custom.end, custom.errors) == (date(2026, 1, 1), date(2026, 1, 31), ())
-    bad = market_filters({"period": "custom", "from": "2026-13-01", "to": "2026-01-31"}, today=today)
+    bad = market_filters(
+        {"period": "custom", "from": "2026-13-01", "to": "2026-01-31"}, today=today
+    )
     assert bad.errors == ("From: '2026-13-01' is not a date (YYYY-MM-DD).",)
     assert (bad.period, bad.start) == ("7", date(2026, 3, 4))
-    backwards = market_filters({"period": "custom", "from": "2026-02-01", "to": "2026-01-01"}, today=today)
+    backwards = market_filters(
+        {"period": "custom", "from": "2026-02-01", "to": "2026-01-01"}, today=today
+    )
     assert backwards.errors == ("To: the range must end on or after its first day.",)
 
 
@@ -158,9 +164,7 @@ def test_it_counts_where_our_prices_stand_against_fresh_competitor_prices(client
     assert standing.index == Decimal("105.1")
 
 
-def test_it_lists_the_largest_gaps_to_the_median_with_links_to_the_products(
-    client, user, market
-):
+def test_it_lists_the_largest_gaps_to_the_median_with_links_to_the_products(client, user, market):
     response = page(client, user)
     gaps = response.context["standing"].gaps
 
@@ -248,8 +252,7 @@ def test_it_ranks_retailers_by_their_share_of_listings_in_map_violation(client, 
     month = context(client, user, period="30")["violations"]
 
     assert [
-        (r.retailer, r.episodes, r.listings_in_violation, r.listings, r.listing_share)
-        for r in week
+        (r.retailer, r.episodes, r.listings_in_violation, r.listings, r.listing_share) for r in week
     ] == [("Boutique", 1, 1, 2, Decimal("50.0")), ("Dealer", 1, 1, 4, Decimal("25.0"))]
     assert [(r.retailer, r.episodes, r.share_of_episodes) for r in month] == [
         ("Boutique", 2, Decimal("66.7")),
@@ -302,7 +305,7 @@ def test_it_draws_the_daily_mean_market_index_with_its_numbers_beside_it(client,
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="price-chart"' in html
     assert 'data-series="Market price index (daily mean)" data-index="0" data-points="2"' in html
     assert 'data-level="Our price" data-value="100"' in html
-    assert f"<td>{today:%Y-%m-%d}</td><td class=\"num\">100.0</td>" in html
+    assert f'<td>{today:%Y-%m-%d}</td><td class="num">100.0</td>' in html
 
 
 # --- htmx and queries ------------------------------------------------------------------------
