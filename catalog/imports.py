@@ -196,6 +196,7 @@ def catalog_import_csv(
 
 # --- Reading ---------------------------------------------------------------------------------
 
+
 def _read_rows(
     file: IO[bytes] | File,
     *,
