@@ -241,3 +241,21 @@ def test_a_hidden_forecast_never_holds(dropped_competitor):
     assert result.price == Decimal("8950.00")
     assert summary.raised == 1
     assert product.recommendations.get().recommended_price == Decimal("8950.00")
+
+
+def test_the_demo_source_trains_on_the_demo_marketplaces_simulated_history():
+    product = ProductFactory(reference="126500LN")
+    gray = ListingFactory(
+        product=product,
+        retailer=RetailerFactory(
+            name="Chrono Plaza", slug="chrono-plaza", market_type="gray_market"
+        ),
+    )
+    ListingFactory(product=product)  # not a demo shop: no simulated history
+
+    run = forecast_models_train(source=ForecastModelRun.Source.DEMO, history_days=150, **FAST)
+
+    assert run.status == ForecastModelRun.Status.SUCCEEDED, run.error
+    assert run.series_count == 1
+    assert run.window_end == NOW.date()
+    assert list(run.forecasts.values_list("listing_id", flat=True)) == [gray.pk]
