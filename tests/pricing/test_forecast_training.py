@@ -9,6 +9,7 @@ from io import StringIO
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
 
 from catalog.models import Retailer
 from pricing import services
@@ -259,3 +260,48 @@ def test_the_demo_source_trains_on_the_demo_marketplaces_simulated_history():
     assert run.series_count == 1
     assert run.window_end == NOW.date()
     assert list(run.forecasts.values_list("listing_id", flat=True)) == [gray.pk]
+
+
+def test_the_forecast_partial_shows_numbers_for_won_horizons_and_reasons_for_lost_ones():
+    product = ProductFactory()
+    listing = ListingFactory(
+        product=product, retailer=RetailerFactory(name="Steady Boutique"), last_price=Decimal("1")
+    )
+    won = stored_forecast(listing, expected="9800.00", low="9400.00")
+    lost = stored_forecast(listing, expected="9700.00", low="9300.00", beats=False)
+    lost.model_run.notes = {"7": "the model did not beat the last-value baseline at 7 days"}
+    lost.model_run.save()
+    won.model_run.delete()
+
+    html = render_to_string(
+        "pricing/_forecasts.html", {"forecasts": product_forecasts(product_id=product.pk)}
+    )
+
+    assert "Steady Boutique" in html
+    assert "Not shown: the model did not beat the last-value baseline at 7 days" in html
+    assert "9,700" not in html
+    assert "Model v2" in html
+
+
+def test_the_forecast_partial_says_when_no_model_was_trained():
+    html = render_to_string(
+        "pricing/_forecasts.html", {"forecasts": product_forecasts(product_id=1)}
+    )
+
+    assert "No forecast model has been trained yet." in html
+
+
+def test_the_forecast_partial_shows_the_expected_price_interval_and_drop_chance():
+    product = ProductFactory()
+    listing = ListingFactory(product=product, last_price=Decimal("9000.00"))
+    stored_forecast(listing, expected="9800.00", low="9400.00")
+
+    html = render_to_string(
+        "pricing/_forecasts.html", {"forecasts": product_forecasts(product_id=product.pk)}
+    )
+
+    assert "9,800.00" in html
+    assert "9,400.00\u201310,300.00" in html  # an en dash between the bounds
+    assert "Drop ≥ 5%" in html
+    assert ">10%<" in html
+    assert "Not shown" not in html
