@@ -179,7 +179,7 @@ def record_probe_history(args: argparse.Namespace) -> int:
 
 
 def section_probes(args: argparse.Namespace, verdicts: Verdicts) -> None:
-    from pricing.forecasting.selectors import forecasts_for_pricing
+    from pricing.forecasting.selectors import forecasts_for_pricing, forecasts_list
     from pricing.forecasting.services import forecast_models_train
     from pricing.models import ForecastModelRun
     from scraping.models import Probe
@@ -212,7 +212,11 @@ def section_probes(args: argparse.Namespace, verdicts: Verdicts) -> None:
     hidden_served = [
         horizon
         for horizon in run.horizons
-        if horizon not in run.beaten_horizons and forecasts_for_pricing(horizon=horizon)
+        if horizon not in run.beaten_horizons
+        and (
+            forecasts_for_pricing(horizon=horizon, now=now)
+            or forecasts_list(horizon=horizon).filter(beats_baseline=True).exists()
+        )
     ]
     verdicts.check(
         not hidden_served, "probe history: no horizon the model lost is shown or used in pricing"

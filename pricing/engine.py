@@ -48,8 +48,9 @@ Holding on a forecast (hold_on_forecast_revert, percent p; a missing percent cou
     apply to the product and whose competitor_id is empty or is the retailer of the followed
     observation (the cheapest listing the step chose, price c). With one, the step reads the
     forecast the caller passed for that listing (`forecasts`, keyed by listing id: the 7-day
-    forecast of a model that beat the last-value baseline at 7 days; the ORM edge passes no
-    other). The competitor's drop is forecast to revert, and the step holds, when
+    forecast of a model that beat the last-value baseline at 7 days, made less than 7 days
+    ago; the ORM edge passes no other). The competitor's drop is forecast to revert, and the
+    step holds, when
         the forecast's currency is the product's,
         expected >= c x (1 + p)   (in cents, half up, like every percentage), and
         low > c                   (even the interval's low end is above today's price).

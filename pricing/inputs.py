@@ -94,14 +94,14 @@ def product_observations(product: Product) -> list[Observation]:
     return [observation_from_listing(row) for row in listing_rows(product_ids=[product.pk])]
 
 
-def product_forecasts(product: Product) -> dict[int, Forecast]:
+def product_forecasts(product: Product, *, now=None) -> dict[int, Forecast]:
     """The shown 7-day forecasts of the product's listings, for hold_on_forecast_revert."""
-    return forecasts_for_pricing(product_ids=[product.pk])
+    return forecasts_for_pricing(product_ids=[product.pk], now=now)
 
 
-def forecasts_frame(*, product_ids=None) -> pd.DataFrame:
+def forecasts_frame(*, product_ids=None, now=None) -> pd.DataFrame:
     """The shown 7-day forecasts as the frame `pricing.batch` documents."""
-    return build_forecasts_frame(forecasts_for_pricing(product_ids=product_ids).values())
+    return build_forecasts_frame(forecasts_for_pricing(product_ids=product_ids, now=now).values())
 
 
 # --- The whole catalog, for the batch engine ------------------------------------------------

@@ -26,14 +26,15 @@ def max_observation_age() -> timedelta:
 
 def product_recommend(*, product: Product, now=None) -> engine.Recommendation:
     """The engine's answer for one product, read the one-at-a-time way (ORM, then engine)."""
+    now = now or timezone.now()
     rules = inputs.active_rules()
     return engine.recommend(
         inputs.product_facts(product),
         rules,
         inputs.product_observations(product),
-        now=now or timezone.now(),
+        now=now,
         max_age=max_observation_age(),
-        forecasts=inputs.product_forecasts(product) if holds_on_forecast(rules) else None,
+        forecasts=inputs.product_forecasts(product, now=now) if holds_on_forecast(rules) else None,
     )
 
 
@@ -67,7 +68,9 @@ def recommendations_refresh(*, product_ids=None, dry_run: bool = False, now=None
         return summary
     rules = inputs.active_rules()
     forecasts = (
-        inputs.forecasts_frame(product_ids=product_ids) if holds_on_forecast(rules) else None
+        inputs.forecasts_frame(product_ids=product_ids, now=now)
+        if holds_on_forecast(rules)
+        else None
     )
     results = batch.recommend_catalog(
         products, rules, observations, now=now, max_age=max_observation_age(), forecasts=forecasts

@@ -4,9 +4,11 @@ not beat the last-value baseline is never shown as a number, only with the reaso
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from pricing import engine
 from pricing.models import ForecastModelRun, ListingForecast
@@ -54,10 +56,17 @@ def forecast_hidden_reason(forecast: ListingForecast) -> str:
 
 
 def forecasts_for_pricing(
-    *, product_ids=None, horizon: int = PRICING_HORIZON
+    *, product_ids=None, horizon: int = PRICING_HORIZON, now=None
 ) -> dict[int, engine.Forecast]:
-    """Listing id -> the shown forecast the hold_on_forecast_revert rule reads."""
-    queryset = forecasts_list(horizon=horizon).filter(beats_baseline=True)
+    """Listing id -> the shown forecast the hold_on_forecast_revert rule reads.
+
+    A forecast whose horizon has passed (nightly training kept failing since) says nothing about
+    the coming week, so it is left out.
+    """
+    now = now or timezone.now()
+    queryset = forecasts_list(horizon=horizon).filter(
+        beats_baseline=True, origin_date__gt=(now - timedelta(days=horizon)).date()
+    )
     if product_ids is not None:
         queryset = queryset.filter(listing__product_id__in=list(product_ids))
     rows = queryset.values_list(

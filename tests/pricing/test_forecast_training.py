@@ -100,7 +100,9 @@ def test_each_run_is_a_new_version_and_only_the_latest_success_is_read(product_w
     assert (first.version, failed.version) == (1, 2)
     assert failed.status == ForecastModelRun.Status.FAILED
     assert product_forecasts(product_id=product.pk).model_version == 1
-    assert set(forecasts_for_pricing(product_ids=[product.pk])) == {li.pk for li in listings}
+    assert set(forecasts_for_pricing(product_ids=[product.pk], now=NOW)) == {
+        li.pk for li in listings
+    }
 
 
 def test_a_failed_training_is_recorded_with_its_error():
@@ -125,7 +127,7 @@ def test_a_model_that_loses_to_the_last_value_is_recorded_but_not_shown():
     assert "did not beat the last-value baseline" in run.notes["7"]
     (stored,) = ListingForecast.objects.filter(model_run=run)
     assert not stored.beats_baseline
-    assert forecasts_for_pricing(product_ids=[product.pk]) == {}
+    assert forecasts_for_pricing(product_ids=[product.pk], now=NOW) == {}
     (view,) = product_forecasts(product_id=product.pk).listings
     (horizon,) = view.horizons
     assert not horizon.shown
@@ -305,3 +307,18 @@ def test_the_forecast_partial_shows_the_expected_price_interval_and_drop_chance(
     assert "Drop ≥ 5%" in html
     assert ">10%<" in html
     assert "Not shown" not in html
+
+
+def test_a_forecast_whose_week_has_passed_no_longer_holds(dropped_competitor):
+    product, listing = dropped_competitor
+    stored_forecast(listing, expected="9800.00", low="9400.00")
+
+    week_later = NOW + timedelta(days=7)
+    listing.last_success_at = listing.last_probed_at = week_later
+    listing.save()
+
+    still_held = services.product_recommend(product=product, now=week_later - timedelta(days=1))
+    result = services.product_recommend(product=product, now=week_later)
+
+    assert still_held.price == Decimal("10000.00")
+    assert result.price == Decimal("8950.00")
