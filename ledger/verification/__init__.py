@@ -6,7 +6,7 @@ key), so rows moved around by a direct database edit show up as reordered even w
 exactly a node the entries complete: any node altered, removed, duplicated or added would
 otherwise go unseen until a proof served from it failed to verify.
 
-The work is cut into slices of ``2**top_level`` leaves (`chunks.py`). Sequentially, one
+The work is cut into slices of ``2**top_level`` leaves (`ledger/slices.py`). Sequentially, one
 stream is cut as it is read. On PostgreSQL, a large ledger's slices are checked by worker
 processes (`parallel.py`), each reading its slice in this transaction's exported snapshot;
 the slice boundaries' links and every combined result are checked here, and if any slice is
@@ -28,7 +28,7 @@ from ledger import chain, merkle
 from ledger.checkpoint import InvalidCheckpoint, verify_checkpoint
 from ledger.models import Checkpoint, LedgerEntry, LedgerHead
 from ledger.services import ledger_public_key, prefetched_lookup
-from ledger.verification.chunks import (
+from ledger.slices import (
     Problem,
     SliceResult,
     StoredRow,

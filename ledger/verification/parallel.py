@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from ledger.verification.chunks import SliceResult, verify_slice
+from ledger.slices import SliceResult, verify_slice
 from ledger.verification.stored import Store
 
 logger = logging.getLogger(__name__)
