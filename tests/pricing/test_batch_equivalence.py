@@ -442,7 +442,6 @@ def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings
     kinds: set[str] = set()
     bounds: set[str] = set()
     warnings: set[str] = set()
-    hold_notes: set[str] = set()
     used = 0
 
     @settings(max_examples=200, deadline=None, database=None, derandomize=True)
@@ -450,16 +449,6 @@ def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings
     def collect(catalog):
         nonlocal used
         kinds.update(rule.kind for rule in catalog[1])
-        products, rule_set, seen, max_age, predicted = catalog
-        for product in products:
-            result = recommend(
-                product, rule_set, seen[product.id], now=NOW, max_age=max_age, forecasts=predicted
-            )
-            hold_notes.update(
-                step.note.split(":")[0]
-                for step in result.steps
-                if step.kind == Kind.HOLD_ON_FORECAST_REVERT
-            )
         for _price, bound_by, product_warnings, n_used in one_at_a_time(*catalog).values():
             bounds.add(bound_by and bound_by.split(" ")[0])
             warnings.update(warning.split(" ")[0] for warning in product_warnings)
@@ -471,4 +460,26 @@ def test_the_random_catalogs_reach_every_rule_kind_every_bound_and_both_warnings
     assert bounds == {None, "floor_margin", "floor_map", "floor_fixed", "ceiling_msrp"}
     assert warnings == {"floor", "no"}
     assert used > 0
-    assert hold_notes == {"hold", "no hold"}
+
+
+def test_the_random_catalogs_reach_holds_that_hold_and_holds_that_dont():
+    """Guards the forecast part of the strategy: a hold needs a lowering competitor step."""
+    notes: set[str] = set()
+
+    @settings(max_examples=600, deadline=None, database=None, derandomize=True)
+    @given(catalogs())
+    def collect(catalog):
+        products, rule_set, seen, max_age, predicted = catalog
+        for product in products:
+            result = recommend(
+                product, rule_set, seen[product.id], now=NOW, max_age=max_age, forecasts=predicted
+            )
+            notes.update(
+                step.note.split(":")[0]
+                for step in result.steps
+                if step.kind == Kind.HOLD_ON_FORECAST_REVERT
+            )
+
+    collect()
+
+    assert notes == {"hold", "no hold"}
