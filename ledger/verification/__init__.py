@@ -9,9 +9,11 @@ otherwise go unseen until a proof served from it failed to verify.
 The work is cut into slices of ``2**top_level`` leaves (`ledger/slices.py`). Sequentially, one
 stream is cut as it is read. On PostgreSQL, a large ledger's slices are checked by worker
 processes (`parallel.py`), each reading its slice in this transaction's exported snapshot;
-the slice boundaries' links and every combined result are checked here, and if any slice is
-not intact the ledger is checked again sequentially, in the same snapshot, so that what is
+the slice boundaries' links and every combined result are checked here. If a slice's chain is
+broken or the slices do not line up (a boundary row missing or moved, a slice of the wrong
+length), the ledger is checked again sequentially, in the same snapshot, so that what is
 reported is always what the sequential check reports: the first problem in storage order.
+(Stored-node findings need no second pass: both paths compare the same levels the same way.)
 """
 
 from __future__ import annotations
