@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from catalog.models import Product
 from pricing import charts, page_selectors, services
+from pricing.forecasting import selectors as forecasting_selectors
 from pricing.models import Recommendation
 from pricing.selectors import map_violations_csv_rows
 from scraping.views import render_page, safe_next
@@ -301,6 +302,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
         "open_violations": page_selectors.product_open_map_violations(product_id=product.pk),
         "history": history,
         "sentiment": page_selectors.product_sentiment_trend(product_id=product.pk),
+        "forecasts": forecasting_selectors.product_forecasts(product_id=product.pk),
         # Built from escaped text only (see pricing.charts.render_svg).
         "chart": mark_safe(  # noqa: S308
             charts.price_chart_svg(

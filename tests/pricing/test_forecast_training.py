@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from catalog.models import Retailer
 from pricing import services
@@ -322,3 +323,18 @@ def test_a_forecast_whose_week_has_passed_no_longer_holds(dropped_competitor):
 
     assert still_held.price == Decimal("10000.00")
     assert result.price == Decimal("8950.00")
+
+
+def test_the_product_page_shows_its_listings_forecasts(client, user):
+    product = ProductFactory()
+    listing = ListingFactory(
+        product=product, retailer=RetailerFactory(name="Steady Boutique"), last_price=Decimal("1")
+    )
+    stored_forecast(listing, expected="9800.00", low="9400.00")
+    client.force_login(user)
+
+    page = client.get(reverse("pricing:product-detail", args=[product.pk])).content.decode()
+
+    assert 'id="forecast-heading"' in page
+    assert f'data-listing="{listing.pk}" data-horizon="7"' in page
+    assert "9,800.00" in page
