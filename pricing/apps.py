@@ -17,6 +17,12 @@ class PricingConfig(AppConfig):
             "task": "pricing.tasks.train_forecasts",
             "crontab": "30 5 * * *",
         },
+        {
+            # The dashboard shows its figures "as of" this refresh: at most 15 minutes old.
+            "name": "pricing: refresh the market dashboard rollups",
+            "task": "pricing.tasks.refresh_market_rollups",
+            "crontab": "*/15 * * * *",
+        },
     )
 
     def ready(self) -> None:

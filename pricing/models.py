@@ -318,3 +318,140 @@ class ListingForecast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.listing} in {self.horizon_days} days: {self.expected_price}"
+
+
+# --- Market dashboard rollups ---------------------------------------------------------------
+# Derived data, rebuilt by pricing.market.services.market_rollups_refresh(): the dashboard reads
+# these instead of aggregating two million probes per render. References to catalog rows carry no
+# database constraint and cascade nothing: a deleted product or listing drops out of the reads
+# (they join the live tables) and out of the rows at the next refresh.
+DERIVED = {"on_delete": models.DO_NOTHING, "db_constraint": False, "related_name": "+"}
+
+
+class MarketRefresh(models.Model):
+    """One refresh of the market rollups: the moment its numbers are exact as of."""
+
+    computed_at = models.DateTimeField(db_index=True, help_text="The numbers are as of this.")
+    finished_at = models.DateTimeField()
+    days_from = models.DateField(
+        null=True, blank=True, help_text="First day recomputed; empty: every day (full)."
+    )
+    products = models.PositiveIntegerField(default=0)
+    probe_days = models.PositiveIntegerField(default=0, help_text="Day rows recomputed.")
+    moves = models.PositiveIntegerField(default=0)
+    seconds = models.JSONField(default=dict, help_text="Time per rollup.")
+
+    class Meta:
+        ordering = ["-computed_at"]
+        get_latest_by = "computed_at"
+
+    def __str__(self) -> str:
+        return f"Market rollups as of {self.computed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class MarketProductSnapshot(models.Model):
+    """A product against the market at the refresh: the where-we-stand query's row, stored."""
+
+    product = models.OneToOneField("catalog.Product", primary_key=True, **DERIVED)
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    currency = models.CharField(max_length=3)
+    our_price = models.DecimalField(null=True, **MONEY)
+    lowest = models.DecimalField(null=True, **MONEY)
+    median = models.FloatField(null=True)
+    highest = models.DecimalField(null=True, **MONEY)
+    competitors = models.PositiveIntegerField(null=True)
+    gap = models.FloatField(null=True, help_text="Percent of our price above the median.")
+    distance = models.FloatField(null=True, help_text="|gap|: the top gaps read an index.")
+    place = models.CharField(max_length=16)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["brand", "category"]),
+            models.Index(fields=["category"]),
+            models.Index(fields=["-distance", "product"], name="market_snapshot_top_gap"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Product {self.product_id} against the market"
+
+
+class MarketProbeDay(models.Model):
+    """Finished probes of one UTC day at one retailer for one brand and category, by outcome."""
+
+    day = models.DateField()
+    retailer = models.ForeignKey("catalog.Retailer", **DERIVED)
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    success = models.PositiveIntegerField(default=0)
+    blocked = models.PositiveIntegerField(default=0)
+    mismatch = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    no_price = models.PositiveIntegerField(default=0)
+    other = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "retailer", "brand", "category"], name="market_probe_day_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Probes on {self.day} at retailer {self.retailer_id}"
+
+
+class MarketTrendDay(models.Model):
+    """Successful probes of one UTC day for one brand and category, as a market index sum.
+
+    Not per retailer: a product is counted once a day however many retailers priced it, and a
+    product has one brand and one category, so these rows add up to the day's distinct products.
+    """
+
+    day = models.DateField()
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    observations = models.PositiveIntegerField()
+    index_sum = models.FloatField(help_text="Sum of 100 x price / our list price.")
+    products = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "brand", "category"], name="market_trend_day_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Market trend on {self.day}"
+
+
+class MarketMove(models.Model):
+    """A listing whose price changed over a preset range ending on the refresh's day."""
+
+    preset = models.PositiveSmallIntegerField(help_text="Days in the range: 7, 30 or 90.")
+    listing = models.ForeignKey("catalog.Listing", **DERIVED)
+    product = models.ForeignKey("catalog.Product", **DERIVED)
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    retailer = models.ForeignKey("catalog.Retailer", **DERIVED)
+    currency = models.CharField(max_length=3)
+    first_price = models.DecimalField(**MONEY)
+    last_price = models.DecimalField(**MONEY)
+    change = models.FloatField(help_text="Percent from the first price to the last.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["preset", "listing"], name="market_move_unique")
+        ]
+        indexes = [
+            models.Index(fields=["preset", "-change", "listing"], name="market_move_up"),
+            models.Index(fields=["preset", "change", "listing"], name="market_move_down"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Listing {self.listing_id} over {self.preset} days"

@@ -146,9 +146,9 @@ class Standing:
         return self.cheapest + self.within + self.above
 
 
-def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Standing:
-    """Our list prices against the lowest, median and highest fresh competitor price: counts, the
-    mean index, and the products furthest from the median (one query)."""
+def standing_sql(*, scope: Scope, now: datetime, max_age: timedelta) -> tuple[str, list]:
+    """The CTEs ending in `standing`: one row per product in scope with its place against the
+    fresh competitor prices (the definition the live page and the rollup snapshot share)."""
     scope_sql, scope_params = scope.where("p")
     sql = f"""
     WITH market AS (
@@ -166,8 +166,8 @@ def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Stand
         FROM market GROUP BY product_id
     ),
     standing AS (
-        SELECT p.id AS product_id, p.list_price AS our_price, m.lowest, m.median, m.highest,
-               m.size,
+        SELECT p.id AS product_id, p.brand_id, p.category, p.currency,
+               p.list_price AS our_price, m.lowest, m.median, m.highest, m.size,
                100.0 * {as_float("p.list_price")} / NULLIF(m.median, 0) - 100.0 AS gap,
                CASE WHEN p.list_price IS NULL THEN 'without_price'
                     WHEN m.product_id IS NULL THEN 'no_market'
@@ -176,7 +176,15 @@ def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Stand
                     ELSE 'above' END AS place
         FROM {PRODUCT} p LEFT JOIN per_product m ON m.product_id = p.id
         WHERE 1 = 1{scope_sql}
-    ),
+    )"""  # noqa: S608 - table names are ours; values are parameters
+    return sql, [True, True, moment(now - max_age), *scope_params, *scope_params]
+
+
+def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Standing:
+    """Our list prices against the lowest, median and highest fresh competitor price: counts, the
+    mean index, and the products furthest from the median (one query)."""
+    standing, standing_params = standing_sql(scope=scope, now=now, max_age=max_age)
+    sql = f"""{standing},
     ranked AS (
         SELECT s.*,
                COUNT(*) OVER () AS products,
@@ -198,8 +206,7 @@ def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Stand
     WHERE r.gap_rank <= %s
     ORDER BY r.gap_rank
     """  # noqa: S608 - table names are ours; values are parameters
-    params = [True, True, moment(now - max_age), *scope_params, *scope_params, GAPS_SHOWN]
-    rows = fetch(sql, params)
+    rows = fetch(sql, [*standing_params, GAPS_SHOWN])
     if not rows:
         return Standing(0, 0, 0, 0, 0, 0, None, ())
     first = rows[0]
@@ -254,9 +261,9 @@ class Movers:
     down: tuple[Move, ...]
 
 
-def market_movers(*, scope: Scope, starts_at: datetime, ends_before: datetime) -> Movers:
-    """Listings whose price moved most between their first and last successful probe in the
-    range, up and down (one query). A listing needs two priced probes in the range to move."""
+def moves_sql(*, scope: Scope, starts_at: datetime, ends_before: datetime) -> tuple[str, list]:
+    """The CTEs ending in `moves`: every listing in scope whose first and last successful price
+    in the range differ (shared by the live page and the movers rollup)."""
     scope_sql, scope_params = scope.where("p")
     product_join = "" if scope.whole_catalog else f" JOIN {PRODUCT} p ON p.id = l.product_id"
     sql = f"""
@@ -282,7 +289,16 @@ def market_movers(*, scope: Scope, starts_at: datetime, ends_before: datetime) -
                100.0 * {as_float("last_price - first_price")} / {as_float("first_price")}
                    AS change
         FROM ends WHERE first_price > 0 AND last_price <> first_price
-    ),
+    )"""  # noqa: S608
+    params = [Probe.Status.SUCCESS.value, moment(starts_at), moment(ends_before), *scope_params]
+    return sql, params
+
+
+def market_movers(*, scope: Scope, starts_at: datetime, ends_before: datetime) -> Movers:
+    """Listings whose price moved most between their first and last successful probe in the
+    range, up and down (one query). A listing needs two priced probes in the range to move."""
+    moves, moves_params = moves_sql(scope=scope, starts_at=starts_at, ends_before=ends_before)
+    sql = f"""{moves},
     ranked AS (
         SELECT moves.*,
                ROW_NUMBER() OVER (ORDER BY change DESC, listing_id) AS up_rank,
@@ -298,14 +314,7 @@ def market_movers(*, scope: Scope, starts_at: datetime, ends_before: datetime) -
     JOIN {RETAILER} rt ON rt.id = l.retailer_id
     WHERE (r.change > 0 AND r.up_rank <= %s) OR (r.change < 0 AND r.down_rank <= %s)
     """  # noqa: S608
-    params = [
-        Probe.Status.SUCCESS.value,
-        moment(starts_at),
-        moment(ends_before),
-        *scope_params,
-        MOVERS_SHOWN,
-        MOVERS_SHOWN,
-    ]
+    params = [*moves_params, MOVERS_SHOWN, MOVERS_SHOWN]
     moves = [
         (
             Move(

@@ -4,8 +4,6 @@ The filter form is a plain GET form (it works without JavaScript); htmx submits 
 swaps the sections in place and pushes the URL, so a filtered view can be bookmarked and shared.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
-from pricing.market import charts, filters, selectors
+from pricing.market import charts, filters, rollups, selectors
 from scraping.views import render_page
 
 
@@ -31,9 +29,8 @@ def market(request: HttpRequest) -> HttpResponse:
     if asked.category and not category:
         errors.append(f"Category: there is no category {asked.category!r}; showing them all.")
     scope = selectors.Scope(brand_id=brand.pk if brand else None, category=category)
-    max_age = timedelta(hours=settings.PRICING_MAX_OBSERVATION_AGE_HOURS)
-    window = {"scope": scope, "starts_at": asked.starts_at, "ends_before": asked.ends_before}
-    trend = selectors.market_trend(**window)
+    sections = rollups.dashboard_sections(scope=scope, asked=asked, now=now)
+    trend = sections.trend
     scope_name = " · ".join(part for part in (brand.name if brand else "", category) if part)
     context = {
         "filters": asked,
@@ -44,10 +41,12 @@ def market(request: HttpRequest) -> HttpResponse:
         "errors": errors,
         "presets": filters.PRESETS,
         "max_age_hours": settings.PRICING_MAX_OBSERVATION_AGE_HOURS,
-        "standing": selectors.market_standing(scope=scope, now=now, max_age=max_age),
-        "movers": selectors.market_movers(**window),
-        "violations": selectors.map_violation_shares(**window),
-        "health": selectors.probe_health(**window),
+        "as_of": sections.as_of,
+        "movers_live": sections.movers_live,
+        "standing": sections.standing,
+        "movers": sections.movers,
+        "violations": sections.violations,
+        "health": sections.health,
         "health_groups": selectors.HEALTH_GROUPS,
         "trend": trend,
         # Built from escaped text only (see pricing.charts.render_svg).

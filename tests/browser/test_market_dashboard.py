@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from pricing.market.services import market_rollups_refresh
 from tests.browser.conftest import log_in
 from tests.factories import UserFactory
 from tests.pricing.test_market_dashboard import build_market
@@ -25,6 +26,7 @@ def drop_marker(page) -> None:
 def test_brand_and_date_range_update_the_sections_in_place(page):
     UserFactory(username="analyst", is_staff=True)
     build_market()
+    market_rollups_refresh()
     today = timezone.now().date()
 
     log_in(page, username="analyst", password="correct horse battery staple")
@@ -32,6 +34,7 @@ def test_brand_and_date_range_update_the_sections_in_place(page):
     page.goto("/market/")
     sections = page.locator("#market-sections")
     expect(sections).to_have_attribute("data-scope", "Whole catalog")
+    expect(page.locator(".market-as-of")).to_contain_text("Figures as of")
     expect(page.locator("[data-field=cheapest] dd")).to_have_text("2")
     expect(page.locator("[data-field=above] dd")).to_have_text("1")
     expect(page.locator(".mover-down tbody tr")).to_have_count(2)
@@ -74,6 +77,8 @@ def test_brand_and_date_range_update_the_sections_in_place(page):
     expect(page.locator(".trend-table tbody tr")).to_have_count(1)
     expect(page.locator(".trend-table tbody tr")).to_contain_text("105.0")
     expect(page.locator(".mover-down")).to_contain_text("No listing moved down")
+    # Movers over a custom range are not precomputed: the page says they were computed live.
+    expect(page.locator(".movers-live")).to_be_visible()
     assert page.locator("#still-here").count() == 1
     assert "brand=rolex" in page.url and f"from={start:%Y-%m-%d}" in page.url
     page.screenshot(path=SCREENSHOT, full_page=True)

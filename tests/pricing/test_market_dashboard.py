@@ -2,21 +2,29 @@
 by hand on a small catalog.
 
 Prices arrive as real Probe rows through scraping's `price_point_record()` (which also updates
-the listing, as a probe does); their times are then moved into the past to make a history.
+the listing, as a probe does); their times are then moved into the past to make a history. The
+page reads the rollups that `market_rollups_refresh()` keeps, so the fixtures refresh them after
+building the market; the live queries (`pricing.market.selectors`) are the reference the rollups
+are held to.
 """
 
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Listing, Retailer
+from pricing.market import rollups, selectors
 from pricing.market.filters import market_filters
-from pricing.models import MapViolation
+from pricing.market.services import market_rollups_refresh
+from pricing.models import MapViolation, MarketProbeDay, MarketRefresh, MarketTrendDay
 from scraping.models import Probe
 from scraping.services import price_point_record
 from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
@@ -99,7 +107,9 @@ def build_market() -> dict:
 
 @pytest.fixture
 def market(db):
-    return build_market()
+    built = build_market()
+    market_rollups_refresh()
+    return built
 
 
 def page(client, user, **params):
@@ -247,6 +257,7 @@ def test_it_ranks_retailers_by_their_share_of_listings_in_map_violation(client, 
     episode(at_boutique[0], opened_days_ago=2)
     episode(at_dealer[1], opened_days_ago=3, closed_days_ago=1)
     episode(at_dealer[2], opened_days_ago=40, closed_days_ago=35)
+    market_rollups_refresh()
 
     week = context(client, user)["violations"]
     month = context(client, user, period="30")["violations"]
@@ -277,6 +288,7 @@ def test_it_counts_probe_outcomes_per_retailer_in_the_range(client, user, db):
     probe(at_a, "blocked", days_ago=20)  # outside the week
     for status in ["failed", "not_found", "no_price", "price_hidden", "pending"]:
         probe(at_b, status)
+    market_rollups_refresh()
 
     week = {row.retailer: row for row in context(client, user)["health"]}
     month = {row.retailer: row for row in context(client, user, period="30")["health"]}
@@ -334,8 +346,135 @@ def test_the_page_reads_a_fixed_number_of_queries_however_big_the_catalog(
         item = product(f"X{n}", "1000", brand=f"Brand {n % 4}", category=f"cat{n % 3}")
         for retailer in shops:
             observe(listing(item, retailer), (4, "990"), (0, "1010"))
+    market_rollups_refresh()
 
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(URL, {"period": "30"})
 
     assert response.context["standing"].products == 26
+
+
+# --- Rollups: exact as of the refresh ------------------------------------------------------
+
+
+def live_sections(scope, asked):
+    window = {"scope": scope, "starts_at": asked.starts_at, "ends_before": asked.ends_before}
+    max_age = timedelta(hours=settings.PRICING_MAX_OBSERVATION_AGE_HOURS)
+    now = timezone.now()
+    return {
+        "standing": selectors.market_standing(scope=scope, now=now, max_age=max_age),
+        "movers": selectors.market_movers(**window),
+        "health": selectors.probe_health(**window),
+        "trend": selectors.market_trend(**window),
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"period": "30"},
+        {"period": "90"},
+        {"period": "custom"},
+    ],
+)
+def test_the_rollups_give_the_live_queries_numbers_for_every_scope(market, query):
+    omega, rolex = market["products"]["D1"].brand_id, market["products"]["S1"].brand_id
+    today = timezone.now().date()
+    if query.get("period") == "custom":  # a year at most, ending today
+        query = {**query, "from": str(today - timedelta(days=365)), "to": str(today)}
+    asked = market_filters(query, today=today)
+    scopes = [
+        selectors.Scope(),
+        selectors.Scope(brand_id=omega),
+        selectors.Scope(brand_id=rolex),
+        selectors.Scope(category="sports"),
+        selectors.Scope(brand_id=omega, category="diver"),
+        selectors.Scope(brand_id=omega, category="sports"),
+    ]
+    for scope in scopes:
+        from_rollups = rollups.dashboard_sections(scope=scope, asked=asked, now=timezone.now())
+        live = live_sections(scope, asked)
+
+        assert from_rollups.as_of is not None
+        assert from_rollups.standing == live["standing"], scope
+        assert from_rollups.movers == live["movers"], scope
+        assert from_rollups.health == live["health"], scope
+        assert from_rollups.trend == live["trend"], scope
+        assert from_rollups.movers_live == (asked.period == "custom")
+    assert live_sections(selectors.Scope(), asked)["standing"].gaps  # not a comparison of nothing
+
+
+def test_before_the_first_refresh_the_page_computes_live_and_says_so(client, user, db):
+    build_market()
+
+    response = page(client, user)
+
+    assert response.context["as_of"] is None
+    assert "The market snapshot is being prepared" in response.content.decode()
+    standing = response.context["standing"]
+    assert (standing.cheapest, standing.within, standing.above, standing.no_market) == (2, 1, 1, 1)
+
+
+def test_the_page_says_when_its_figures_are_from(client, user, market):
+    refresh = MarketRefresh.objects.get()
+
+    html = page(client, user).content.decode()
+
+    assert "Figures as of <time datetime=" in html
+    assert f">{refresh.computed_at:%H:%M} UTC</time>" in html
+    assert "Computed live for this range" not in html
+    custom = page(client, user, period="custom", **{"from": "2026-01-01", "to": "2026-01-07"})
+    assert "Computed live for this range" in custom.content.decode()
+
+
+def test_a_probe_recorded_after_the_refresh_shows_only_after_the_next_one(client, user, market):
+    d4_listing = listing(market["products"]["D4"], Retailer.objects.get(name="Hour Mart"))
+    observe(d4_listing, (0, "1000"))
+
+    before = context(client, user)
+    market_rollups_refresh()
+    after = context(client, user)
+
+    assert before["standing"].no_market == 1 and after["standing"].no_market == 0
+    assert before["trend"][-1].observations + 1 == after["trend"][-1].observations
+    hour_mart = {row.retailer: row.total for row in after["health"]}["Hour Mart"]
+    assert hour_mart == 1 + {row.retailer: row.total for row in before["health"]}["Hour Mart"]
+
+
+def test_a_refresh_recomputes_today_but_leaves_a_closed_day_untouched(market):
+    today = timezone.now().date()
+    ten_days_ago = today - timedelta(days=10)
+    closed = MarketProbeDay.objects.get(day=ten_days_ago)
+    closed_trend = MarketTrendDay.objects.get(day=ten_days_ago)
+    first_today = MarketProbeDay.objects.filter(day=today).first()
+    # A probe dated into a closed day after it was rolled up (probes never are: they carry
+    # their creation time) shows that the day is not read again.
+    late = observe(ListingFactory(product=market["products"]["D1"]), (10, "999"))[0]
+
+    second = market_rollups_refresh().refresh
+
+    kept = MarketProbeDay.objects.get(day=ten_days_ago)
+    assert (kept.pk, kept.computed_at, kept.success) == (closed.pk, closed.computed_at, 1)
+    assert MarketTrendDay.objects.get(day=ten_days_ago).pk == closed_trend.pk
+    assert second.days_from == today - timedelta(days=1)
+    assert first_today.computed_at < second.computed_at
+    assert {row.computed_at for row in MarketProbeDay.objects.filter(day=today)} == {
+        second.computed_at
+    }
+    # A full refresh reads every day again.
+    market_rollups_refresh(full=True)
+    assert MarketProbeDay.objects.filter(day=ten_days_ago).count() == 2
+    assert late.status == "success"
+
+
+def test_the_refresh_command_prints_each_step_and_its_time(market):
+    out = StringIO()
+
+    call_command("market_refresh", stdout=out)
+
+    printed = out.getvalue()
+    assert "products snapshot: 6 rows in" in printed
+    assert f"probe days from {timezone.now().date() - timedelta(days=1)}" in printed
+    assert "market rollups as of" in printed
+    assert MarketRefresh.objects.count() == 2
