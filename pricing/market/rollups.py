@@ -118,10 +118,12 @@ def market_movers(*, scope: Scope, preset: int) -> Movers:
         SELECT m.listing_id, m.product_id, m.retailer_id, m.currency, m.first_price,
                m.last_price, m.change
         FROM {MOVE} m WHERE m.preset = %s AND m.change {{sign}} 0{scope_sql}
-        ORDER BY m.change {{order}}, m.listing_id LIMIT %s)"""  # noqa: S608
+        ORDER BY m.change {{order}}, m.listing_id LIMIT %s) AS {{name}}"""  # noqa: S608
+    up = side.format(sign=">", order="DESC", name="up")
+    down = side.format(sign="<", order="ASC", name="down")
     sql = f"""SELECT t.listing_id, t.product_id, b.name, p.reference, r.name, t.currency,
            t.first_price, t.last_price, t.change
-    FROM ({side.format(sign=">", order="DESC")} UNION ALL {side.format(sign="<", order="ASC")}) t
+    FROM ({up} UNION ALL {down}) t
     JOIN {PRODUCT} p ON p.id = t.product_id JOIN {BRAND} b ON b.id = p.brand_id
     JOIN {RETAILER} r ON r.id = t.retailer_id
     JOIN {LISTING} l ON l.id = t.listing_id"""  # noqa: S608
@@ -143,9 +145,9 @@ def market_movers(*, scope: Scope, preset: int) -> Movers:
         )
         for row in fetch(sql, [*side_params, *side_params])
     ]
-    up = sorted((m for m in moves if m[1] > 0), key=lambda m: (-m[1], m[0].listing_id))
-    down = sorted((m for m in moves if m[1] < 0), key=lambda m: (m[1], m[0].listing_id))
-    return Movers(up=tuple(m[0] for m in up), down=tuple(m[0] for m in down))
+    rising = sorted((m for m in moves if m[1] > 0), key=lambda m: (-m[1], m[0].listing_id))
+    falling = sorted((m for m in moves if m[1] < 0), key=lambda m: (m[1], m[0].listing_id))
+    return Movers(up=tuple(m[0] for m in rising), down=tuple(m[0] for m in falling))
 
 
 def probe_health(*, scope: Scope, asked: MarketFilters) -> list[RetailerHealth]:
