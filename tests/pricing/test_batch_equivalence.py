@@ -8,6 +8,7 @@ both hold and don't.
 Runs without Django: `pytest tests/pricing/test_batch_equivalence.py -p no:django`.
 """
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -137,9 +138,16 @@ def products(draw, product_id: int, amounts) -> ProductFacts:
 def rules(draw, rule_id: int, amounts) -> RuleSpec:
     # Bounds twice as often as the others: they only show when one is tighter than the price.
     # Competitor rules and holds more often still: a hold shows only when both meet.
+    # Sorted: a frozenset's order changes with each process's hash seed, and so would the draws.
     kind = draw(
         st.sampled_from(
-            [*Kind, *FLOOR_KINDS, *CEILING_KINDS, *CEILING_KINDS, *COMPETITOR_KINDS, *HOLDS]
+            [
+                *Kind,
+                *sorted(FLOOR_KINDS),
+                *sorted(CEILING_KINDS) * 2,
+                *sorted(COMPETITOR_KINDS),
+                *HOLDS,
+            ]
         )
     )
     round_to, ending = draw(roundings)
@@ -237,6 +245,17 @@ def catalogs(draw):
     rule_set = [draw(rules(rule_ids[i], amounts)) for i in range(count)]
     probe_ids = iter(draw(st.permutations(range(1, 8 * 6 + 1))))
     market = draw(st.booleans())
+    if market and draw(st.booleans()):
+        # A hold shows only where an unscoped competitor step and an unscoped hold meet, which
+        # scoped, windowed random rules rarely give: half the markets get such a pair.
+        unscoped = {"category": "", "brand_id": None, "product_id": None}
+        unscoped |= {"valid_from": None, "valid_until": None}
+        step = draw(rules(13, amounts))
+        hold = draw(rules(14, amounts))
+        rule_set += [
+            replace(step, kind=draw(st.sampled_from(sorted(COMPETITOR_KINDS))), **unscoped),
+            replace(hold, kind=Kind.HOLD_ON_FORECAST_REVERT, **unscoped),
+        ]
     seen = {
         product.id: draw(observations(product.id, probe_ids, amounts, market))
         for product in catalog
