@@ -88,16 +88,79 @@ class ListingInline(admin.TabularInline):
         return super().get_queryset(request).select_related("retailer")
 
 
-class CatalogImportForm(forms.Form):
+class CsvImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8, comma- or semicolon-separated, at most {MAX_ROWS:,} rows.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
     )
+
+    def __init__(self, *args, max_rows: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "file"
+        ].help_text = f"UTF-8, comma- or semicolon-separated, at most {max_rows:,} rows."
+
+
+class CsvImportMixin:
+    """An "Import CSV" page beside the change list. `import_csv(file=, user=)` checks the whole
+    file before it writes anything; the page lists every bad row, or imports and goes back."""
+
+    import_csv = None
+    import_columns: tuple = ()
+    import_max_rows: int = 0
+    import_title = ""
+    import_template = ""
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_import"
+        urls = [path("import/", self.admin_site.admin_view(self.import_view), name=name)]
+        return urls + super().get_urls()
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"has_import_permission": self.has_import_permission(request)} | (
+            extra_context or {}
+        )
+        return super().changelist_view(request, extra_context)
+
+    def import_view(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            form = CsvImportForm(request.POST, request.FILES, max_rows=self.import_max_rows)
+        else:
+            form = CsvImportForm(max_rows=self.import_max_rows)
+        if request.method == "POST" and form.is_valid():
+            result = type(self).import_csv(file=form.cleaned_data["file"], user=request.user)
+            if result.ok:
+                self.message_user(request, result.summary(), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+                )
+        errors = result.errors if result else []
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": self.import_title,
+            "form": form,
+            "result": result,
+            "errors": errors[:SHOWN_IMPORT_ERRORS],
+            "hidden_error_count": max(0, len(errors) - SHOWN_IMPORT_ERRORS),
+            "columns": self.import_columns,
+            "max_rows": self.import_max_rows,
+        }
+        return TemplateResponse(request, self.import_template, context)
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(CsvImportMixin, admin.ModelAdmin):
+    import_csv = staticmethod(catalog_import_csv)
+    import_columns = COLUMNS
+    import_max_rows = MAX_ROWS
+    import_title = "Import products from CSV"
+    import_template = "admin/catalog/product/import_csv.html"
     change_list_template = "admin/catalog/product/change_list.html"
     list_display = (
         "reference",
@@ -182,53 +245,12 @@ class ProductAdmin(admin.ModelAdmin):
     def get_urls(self):
         urls = [
             path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="catalog_product_import",
-            ),
-            path(
                 "export/",
                 self.admin_site.admin_view(self.export_view),
                 name="catalog_product_export",
             ),
         ]
         return urls + super().get_urls()
-
-    def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {"has_import_permission": self.has_import_permission(request)} | (
-            extra_context or {}
-        )
-        return super().changelist_view(request, extra_context)
-
-    def import_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        result = None
-        if request.method == "POST":
-            form = CatalogImportForm(request.POST, request.FILES)
-            if form.is_valid():
-                result = catalog_import_csv(file=form.cleaned_data["file"], user=request.user)
-                if result.ok:
-                    self.message_user(request, result.summary(), messages.SUCCESS)
-                    return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
-        else:
-            form = CatalogImportForm()
-        errors = result.errors if result else []
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import products from CSV",
-            "form": form,
-            "result": result,
-            "errors": errors[:SHOWN_IMPORT_ERRORS],
-            "hidden_error_count": max(0, len(errors) - SHOWN_IMPORT_ERRORS),
-            "columns": COLUMNS,
-            "max_rows": MAX_ROWS,
-        }
-        return TemplateResponse(request, "admin/catalog/product/import_csv.html", context)
 
     def export_view(self, request):
         if not self.has_view_permission(request):
@@ -458,16 +480,13 @@ class ListingAdmin(admin.ModelAdmin):
     readonly_fields = ("last_probed_at", "last_success_at", "created_at", "updated_at")
 
 
-class ReviewImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV file",
-        help_text=f"UTF-8, comma- or semicolon-separated, at most {REVIEW_MAX_ROWS:,} rows.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-
-
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(CsvImportMixin, admin.ModelAdmin):
+    import_csv = staticmethod(reviews_import_csv)
+    import_columns = REVIEW_COLUMNS
+    import_max_rows = REVIEW_MAX_ROWS
+    import_title = "Import reviews from CSV"
+    import_template = "admin/catalog/review/import_csv.html"
     change_list_template = "admin/catalog/review/change_list.html"
     list_display = (
         "product",
@@ -510,51 +529,3 @@ class ReviewAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"Scored {count} review{'s' if count != 1 else ''} again.", messages.SUCCESS
         )
-
-    # --- CSV import ------------------------------------------------------------------------
-
-    def get_urls(self):
-        urls = [
-            path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="catalog_review_import",
-            ),
-        ]
-        return urls + super().get_urls()
-
-    def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {"has_import_permission": self.has_import_permission(request)} | (
-            extra_context or {}
-        )
-        return super().changelist_view(request, extra_context)
-
-    def import_view(self, request):
-        if not self.has_import_permission(request):
-            raise PermissionDenied
-        result = None
-        if request.method == "POST":
-            form = ReviewImportForm(request.POST, request.FILES)
-            if form.is_valid():
-                result = reviews_import_csv(file=form.cleaned_data["file"], user=request.user)
-                if result.ok:
-                    self.message_user(request, result.summary(), messages.SUCCESS)
-                    return HttpResponseRedirect(reverse("admin:catalog_review_changelist"))
-        else:
-            form = ReviewImportForm()
-        errors = result.errors if result else []
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Import reviews from CSV",
-            "form": form,
-            "result": result,
-            "errors": errors[:SHOWN_IMPORT_ERRORS],
-            "hidden_error_count": max(0, len(errors) - SHOWN_IMPORT_ERRORS),
-            "columns": REVIEW_COLUMNS,
-            "max_rows": REVIEW_MAX_ROWS,
-        }
-        return TemplateResponse(request, "admin/catalog/review/import_csv.html", context)
