@@ -24,7 +24,6 @@ this run; a FAIL is reported as it is, and the product hides that horizon.
 """
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -242,12 +241,7 @@ def main() -> None:
         if not args.skip_db:
             print(f"\n2. a probe history in the database: {database}")
             section_probes(args, verdicts)
-    print(
-        f"\ntotal {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.2f} "
-        f"(1 min, {os.cpu_count()} CPUs)"
-    )
-    verdicts.print()
-    sys.exit(verdicts.exit_status)
+    verdicts.finish(began)
 
 
 if __name__ == "__main__":

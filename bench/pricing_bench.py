@@ -27,7 +27,6 @@ this run; the PASS/FAIL lines at the end check the targets below.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -907,12 +906,7 @@ def main() -> None:
     judge_catalog(
         verdicts, n_products=len(catalog.products), memory_engine=memory_engine, path=path
     )
-    print(
-        f"\ntotal {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.2f} "
-        f"(1 min, {os.cpu_count()} CPUs)"
-    )
-    verdicts.print()
-    sys.exit(verdicts.exit_status)
+    verdicts.finish(began)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ well above its CPU time means something else had the cores.
 from __future__ import annotations
 
 import math
+import os
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 
 @dataclass
@@ -65,3 +68,12 @@ class Verdicts:
     @property
     def exit_status(self) -> int:
         return 0 if all(ok for ok, _ in self.lines) else 1
+
+    def finish(self, began: float) -> NoReturn:
+        """The run's length and the load it ran under, the targets, and the exit status."""
+        print(
+            f"\ntotal {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.2f} "
+            f"(1 min, {os.cpu_count()} CPUs)"
+        )
+        self.print()
+        sys.exit(self.exit_status)
