@@ -455,3 +455,37 @@ class MarketMove(models.Model):
 
     def __str__(self) -> str:
         return f"Listing {self.listing_id} over {self.preset} days"
+
+
+class MarketStandingSummary(models.Model):
+    """The snapshot's counts for one brand and category, so a render adds up ~160 rows, not
+    100,000: products by place, and the sum and count of the gaps for the mean index."""
+
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    products = models.PositiveIntegerField()
+    without_price = models.PositiveIntegerField()
+    cheapest = models.PositiveIntegerField()
+    within = models.PositiveIntegerField()
+    above = models.PositiveIntegerField()
+    no_market = models.PositiveIntegerField()
+    gap_sum = models.FloatField(null=True)
+    gaps = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Standing of brand {self.brand_id}, {self.category or 'no category'}"
+
+
+class MarketRetailerListings(models.Model):
+    """Active listings of one retailer for one brand and category at the refresh: the
+    denominator of the MAP section's share of listings."""
+
+    retailer = models.ForeignKey("catalog.Retailer", **DERIVED)
+    brand = models.ForeignKey("catalog.Brand", **DERIVED)
+    category = models.CharField(max_length=64, blank=True)
+    listings = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.listings} listings at retailer {self.retailer_id}"

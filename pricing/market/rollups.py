@@ -3,8 +3,9 @@ exact as of the latest refresh, in a fixed number of small queries.
 
 The live queries in `selectors` stay the reference definition (the tests hold these to them) and
 serve what the rollups cannot: every section before the first refresh, and the movers of a
-custom range (only the preset ranges ending on the refresh's day are precomputed). MAP violations
-by retailer are always live: that query reads a few thousand episodes and is fast as it is.
+custom range (only the preset ranges ending on the refresh's day are precomputed). The MAP
+section reads its episodes live (a few thousand rows) and each retailer's active listings, its
+denominator, from the refresh.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from pricing.models import (
     MarketProbeDay,
     MarketProductSnapshot,
     MarketRefresh,
+    MarketRetailerListings,
+    MarketStandingSummary,
     MarketTrendDay,
 )
 
@@ -48,6 +51,8 @@ SNAPSHOT = MarketProductSnapshot._meta.db_table
 PROBE_DAY = MarketProbeDay._meta.db_table
 TREND_DAY = MarketTrendDay._meta.db_table
 MOVE = MarketMove._meta.db_table
+SUMMARY = MarketStandingSummary._meta.db_table
+RETAILER_LISTINGS = MarketRetailerListings._meta.db_table
 HEALTH_KEYS = ("success", "blocked", "mismatch", "failed", "no_price", "other")
 
 
@@ -60,18 +65,13 @@ def latest_refresh() -> MarketRefresh | None:
 
 
 def market_standing(*, scope: Scope) -> Standing:
-    """The snapshot's counts and mean index (one query) and its largest gaps (one indexed
-    query)."""
+    """The snapshot's counts and mean index (one query over its sums per brand and category)
+    and its largest gaps (one indexed query)."""
     scope_sql, scope_params = scope.where("s")
     counts = fetch(
-        f"""SELECT COUNT(*),
-               SUM(CASE WHEN place = 'without_price' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN place = 'cheapest' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN place = 'within' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN place = 'above' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN place = 'no_market' THEN 1 ELSE 0 END),
-               AVG(gap + 100.0)
-        FROM {SNAPSHOT} s WHERE 1 = 1{scope_sql}""",  # noqa: S608
+        f"""SELECT SUM(products), SUM(without_price), SUM(cheapest), SUM(within), SUM(above),
+               SUM(no_market), (SUM(gap_sum) + 100.0 * SUM(gaps)) / NULLIF(SUM(gaps), 0)
+        FROM {SUMMARY} s WHERE 1 = 1{scope_sql}""",  # noqa: S608
         scope_params,
     )[0]
     rows = fetch(
@@ -100,7 +100,7 @@ def market_standing(*, scope: Scope) -> Standing:
         for row in rows
     )
     return Standing(
-        products=counts[0],
+        products=counts[0] or 0,
         without_price=counts[1] or 0,
         cheapest=counts[2] or 0,
         within=counts[3] or 0,
@@ -148,6 +148,21 @@ def market_movers(*, scope: Scope, preset: int) -> Movers:
     rising = sorted((m for m in moves if m[1] > 0), key=lambda m: (-m[1], m[0].listing_id))
     falling = sorted((m for m in moves if m[1] < 0), key=lambda m: (m[1], m[0].listing_id))
     return Movers(up=tuple(m[0] for m in rising), down=tuple(m[0] for m in falling))
+
+
+def map_violation_shares(*, scope: Scope, asked: MarketFilters) -> list:
+    """The MAP section: its episodes live (a few thousand rows), each retailer's active listings
+    in scope from the refresh (counting half a million listings is most of the live query)."""
+    scope_sql, scope_params = scope.where("c")
+    listed = (
+        f"""SELECT c.retailer_id, SUM(c.listings) AS listings FROM {RETAILER_LISTINGS} c
+        WHERE c.retailer_id IN (SELECT retailer_id FROM episodes){scope_sql}
+        GROUP BY c.retailer_id""",  # noqa: S608
+        scope_params,
+    )
+    return selectors.map_violation_shares(
+        scope=scope, starts_at=asked.starts_at, ends_before=asked.ends_before, listed=listed
+    )
 
 
 def probe_health(*, scope: Scope, asked: MarketFilters) -> list[RetailerHealth]:
@@ -215,9 +230,9 @@ def dashboard_sections(*, scope: Scope, asked: MarketFilters, now: datetime) -> 
     """Every section of the page, from the latest refresh's rollups; all live before the first
     refresh, and the movers live for a range the rollups do not hold."""
     window = {"scope": scope, "starts_at": asked.starts_at, "ends_before": asked.ends_before}
-    violations = selectors.map_violation_shares(**window)
     refresh = latest_refresh()
     if refresh is None:
+        violations = selectors.map_violation_shares(**window)
         max_age = timedelta(hours=settings.PRICING_MAX_OBSERVATION_AGE_HOURS)
         return Sections(
             standing=selectors.market_standing(scope=scope, now=now, max_age=max_age),
@@ -229,6 +244,7 @@ def dashboard_sections(*, scope: Scope, asked: MarketFilters, now: datetime) -> 
             movers_live=True,
         )
     preset = preset_of(asked, refresh)
+    violations = map_violation_shares(scope=scope, asked=asked)
     return Sections(
         standing=market_standing(scope=scope),
         movers=(

@@ -1,4 +1,7 @@
-"""Every aggregate of the market dashboard, computed by the database in a fixed number of queries.
+"""Every aggregate of the market dashboard, computed live by the database in a fixed number of
+queries: the reference definition. On the 100,000-product catalog these take seconds, so the page
+reads rollups refreshed from the same SQL (`services`, `rollups`) and comes here only before the
+first refresh and for the movers of a custom range.
 
 The catalog can hold 100,000 products and half a million listings, so nothing here loops over
 rows in Python: each section is one SQL statement (GROUP BY, window functions, subqueries) that
@@ -358,11 +361,25 @@ class RetailerViolations:
 
 
 def map_violation_shares(
-    *, scope: Scope, starts_at: datetime, ends_before: datetime
+    *,
+    scope: Scope,
+    starts_at: datetime,
+    ends_before: datetime,
+    listed: tuple[str, list] | None = None,
 ) -> list[RetailerViolations]:
     """Retailers with MAP episodes overlapping the range, most violating share of listings
-    first (one query)."""
+    first (one query). `listed` replaces the live count of each retailer's active listings in
+    scope (a CTE `listed(retailer_id, listings)` and its parameters): the rollups pass theirs."""
     scope_sql, scope_params = scope.where("p")
+    if listed is None:
+        listed = (
+            f"""SELECT l.retailer_id, COUNT(*) AS listings
+            FROM {LISTING} l JOIN {PRODUCT} p ON p.id = l.product_id
+            WHERE l.active = %s
+              AND l.retailer_id IN (SELECT retailer_id FROM episodes){scope_sql}
+            GROUP BY l.retailer_id""",  # noqa: S608
+            [True, *scope_params],
+        )
     sql = f"""
     WITH episodes AS (
         SELECT l.retailer_id, COUNT(*) AS episodes,
@@ -372,25 +389,13 @@ def map_violation_shares(
         WHERE v.opened_at < %s AND (v.closed_at IS NULL OR v.closed_at >= %s){scope_sql}
         GROUP BY l.retailer_id
     ),
-    listed AS (
-        SELECT l.retailer_id, COUNT(*) AS listings
-        FROM {LISTING} l JOIN {PRODUCT} p ON p.id = l.product_id
-        WHERE l.active = %s
-          AND l.retailer_id IN (SELECT retailer_id FROM episodes){scope_sql}
-        GROUP BY l.retailer_id
-    )
+    listed AS ({listed[0]})
     SELECT e.retailer_id, r.name, e.episodes, e.listings_in_violation,
            COALESCE(listed.listings, 0), SUM(e.episodes) OVER () AS all_episodes
     FROM episodes e JOIN {RETAILER} r ON r.id = e.retailer_id
     LEFT JOIN listed ON listed.retailer_id = e.retailer_id
     """  # noqa: S608
-    params = [
-        moment(ends_before),
-        moment(starts_at),
-        *scope_params,
-        True,
-        *scope_params,
-    ]
+    params = [moment(ends_before), moment(starts_at), *scope_params, *listed[1]]
     rows = [
         RetailerViolations(
             retailer_id=row[0],

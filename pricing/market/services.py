@@ -39,6 +39,8 @@ from pricing.models import (
     MarketProbeDay,
     MarketProductSnapshot,
     MarketRefresh,
+    MarketRetailerListings,
+    MarketStandingSummary,
     MarketTrendDay,
 )
 from scraping.models import Probe
@@ -49,6 +51,9 @@ SNAPSHOT = MarketProductSnapshot._meta.db_table
 PROBE_DAY = MarketProbeDay._meta.db_table
 TREND_DAY = MarketTrendDay._meta.db_table
 MOVE = MarketMove._meta.db_table
+SUMMARY = MarketStandingSummary._meta.db_table
+RETAILER_LISTINGS = MarketRetailerListings._meta.db_table
+ROLLUPS = (SNAPSHOT, SUMMARY, RETAILER_LISTINGS, PROBE_DAY, TREND_DAY, MOVE)
 
 
 @dataclass
@@ -73,12 +78,27 @@ def status_count(statuses) -> str:
 
 
 def snapshot_rebuild(*, now: datetime) -> int:
-    """Every product's place against the market as of `now`; returns the products stored."""
+    """Every product's place against the market as of `now`, its sums per brand and category,
+    and each retailer's active listings per brand and category; returns the products stored."""
     max_age = timedelta(hours=settings.PRICING_MAX_OBSERVATION_AGE_HOURS)
     standing, params = selectors.standing_sql(scope=Scope(), now=now, max_age=max_age)
+    places = ", ".join(
+        f"SUM(CASE WHEN place = '{place}' THEN 1 ELSE 0 END)"
+        for place in ("without_price", "cheapest", "within", "above", "no_market")
+    )
     with transaction.atomic():
-        execute(f"DELETE FROM {SNAPSHOT}", [])  # noqa: S608
-        return execute(
+        for table in (SNAPSHOT, SUMMARY, RETAILER_LISTINGS):
+            execute(f"DELETE FROM {table}", [])  # noqa: S608
+        execute(
+            f"""INSERT INTO {RETAILER_LISTINGS} (retailer_id, brand_id, category, listings,
+                computed_at)
+            SELECT l.retailer_id, p.brand_id, p.category, COUNT(*), %s
+            FROM {LISTING} l JOIN {PRODUCT} p ON p.id = l.product_id
+            WHERE l.active = %s
+            GROUP BY l.retailer_id, p.brand_id, p.category""",  # noqa: S608
+            [moment(now), True],
+        )
+        products = execute(
             # INSERT first, WITH after: sqlite3 counts the rows of a statement that starts so.
             f"""INSERT INTO {SNAPSHOT} (product_id, brand_id, category, currency, our_price,
                 lowest, median, highest, competitors, gap, distance, place, computed_at)
@@ -88,6 +108,14 @@ def snapshot_rebuild(*, now: datetime) -> int:
             FROM standing""",  # noqa: S608
             [*params, moment(now)],
         )
+        execute(
+            f"""INSERT INTO {SUMMARY} (brand_id, category, products, without_price, cheapest,
+                within, above, no_market, gap_sum, gaps, computed_at)
+            SELECT brand_id, category, COUNT(*), {places}, SUM(gap), COUNT(gap), %s
+            FROM {SNAPSHOT} GROUP BY brand_id, category""",  # noqa: S608
+            [moment(now)],
+        )
+    return products
 
 
 def probe_days_rebuild(*, now: datetime, days_from) -> int:
@@ -164,6 +192,14 @@ def moves_rebuild(*, now: datetime) -> int:
     return written
 
 
+def analyze_rollups() -> None:
+    if connection.vendor == "postgresql":
+        execute(f"ANALYZE {', '.join(ROLLUPS)}", [])
+    else:
+        for table in ROLLUPS:  # SQLite analyzes one table (or everything) at a time
+            execute(f"ANALYZE {table}", [])
+
+
 def market_rollups_refresh(
     *,
     full: bool = False,
@@ -179,11 +215,12 @@ def market_rollups_refresh(
         days_from = min(previous.computed_at.date(), now.date() - timedelta(days=1))
     seconds: dict[str, float] = {}
 
-    def step(name: str, run: Callable[[], int]) -> int:
+    def step(name: str, run: Callable[[], int | None]) -> int | None:
         began = time.perf_counter()
         count = run()
         seconds[name] = round(time.perf_counter() - began, 3)
-        say(f"{name}: {count:,} rows in {seconds[name]:.2f} s")
+        rows = "" if count is None else f"{count:,} rows "
+        say(f"{name}: {rows}in {seconds[name]:.2f} s")
         return count
 
     products = step("products snapshot", lambda: snapshot_rebuild(now=now))
@@ -192,6 +229,9 @@ def market_rollups_refresh(
         lambda: probe_days_rebuild(now=now, days_from=days_from),
     )
     moves = step("movers (7, 30, 90 days)", lambda: moves_rebuild(now=now))
+    # Rows rewritten wholesale: with statistics from before (or none), the planner may scan
+    # where the top-N reads want their index.
+    step("analyze", analyze_rollups)
     refresh = MarketRefresh.objects.create(
         computed_at=now,
         finished_at=timezone.now(),

@@ -366,6 +366,7 @@ def live_sections(scope, asked):
         "movers": selectors.market_movers(**window),
         "health": selectors.probe_health(**window),
         "trend": selectors.market_trend(**window),
+        "violations": selectors.map_violation_shares(**window),
     }
 
 
@@ -380,6 +381,10 @@ def live_sections(scope, asked):
 )
 def test_the_rollups_give_the_live_queries_numbers_for_every_scope(market, query):
     omega, rolex = market["products"]["D1"].brand_id, market["products"]["S1"].brand_id
+    episode(market["probes"]["d1a"][0].listing, opened_days_ago=2)
+    episode(market["probes"]["s1a"][0].listing, opened_days_ago=20, closed_days_ago=10)
+    episode(market["probes"]["d3b"][0].listing, opened_days_ago=40, closed_days_ago=35)
+    market_rollups_refresh()  # episode() records a probe, which the rollups see only now
     today = timezone.now().date()
     if query.get("period") == "custom":  # a year at most, ending today
         query = {**query, "from": str(today - timedelta(days=365)), "to": str(today)}
@@ -401,8 +406,10 @@ def test_the_rollups_give_the_live_queries_numbers_for_every_scope(market, query
         assert from_rollups.movers == live["movers"], scope
         assert from_rollups.health == live["health"], scope
         assert from_rollups.trend == live["trend"], scope
+        assert from_rollups.violations == live["violations"], scope
         assert from_rollups.movers_live == (asked.period == "custom")
-    assert live_sections(selectors.Scope(), asked)["standing"].gaps  # not a comparison of nothing
+    whole = live_sections(selectors.Scope(), asked)  # not a comparison of nothing
+    assert whole["standing"].gaps and whole["movers"].down and whole["violations"]
 
 
 def test_before_the_first_refresh_the_page_computes_live_and_says_so(client, user, db):
