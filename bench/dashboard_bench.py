@@ -468,7 +468,10 @@ def section_breakdown(now: datetime) -> float:
     from_rollups = [
         ("where we stand (snapshot)", lambda: rollups.market_standing(scope=scope)),
         ("movers (30-day preset)", lambda: rollups.market_movers(scope=scope, preset=30)),
-        ("MAP violations by retailer (live)", lambda: selectors.map_violation_shares(**window)),
+        (
+            "MAP violations (episodes live)",
+            lambda: rollups.map_violation_shares(scope=scope, asked=asked),
+        ),
         ("probe health (day rows)", lambda: rollups.probe_health(scope=scope, asked=asked)),
         ("trend (day rows)", lambda: rollups.market_trend(scope=scope, asked=asked)),
         ("filter choices", selectors.dashboard_choices),
