@@ -54,7 +54,9 @@ def test_with_politeness_on_each_host_goes_at_its_own_pace(make_loopback_server,
 
 
 def test_a_slow_host_does_not_hold_up_the_others(make_loopback_server, file_state):
-    slow, quick = make_loopback_server(html(delay=0.8)), make_loopback_server(Reply())
+    # The quick host needs about 0.2 s for its three requests; the slow host's 2 s reply leaves a
+    # wide margin for a loaded machine while still failing if the quick host waits on the slow one.
+    slow, quick = make_loopback_server(html(delay=2.0)), make_loopback_server(Reply())
     urls = [slow.url("/a"), slow.url("/b"), quick.url("/a"), quick.url("/b"), quick.url("/c")]
     policy = policy_for(slow, quick, politeness=True, requests_per_minute=600, obey_robots=False)
 
