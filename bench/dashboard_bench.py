@@ -34,7 +34,6 @@ queries for the whole catalog as for one brand.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -639,12 +638,7 @@ def main() -> None:
             f"the live sections' {live:.1f} s ({live / rendered:,.0f}x) and the naive path's "
             f"{naive:.0f} s extrapolated ({naive / rendered:,.0f}x)"
         )
-    print(
-        f"\ntotal {time.perf_counter() - began:.0f} s; load average {os.getloadavg()[0]:.2f} "
-        f"(1 min, {os.cpu_count()} CPUs)"
-    )
-    verdicts.print()
-    sys.exit(verdicts.exit_status)
+    verdicts.finish(began)
 
 
 if __name__ == "__main__":
