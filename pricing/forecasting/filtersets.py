@@ -1,12 +1,22 @@
 import django_filters
 
+from catalog.models import Listing, Product
+from pricing.forecasting.pipeline import HORIZONS
 from pricing.models import ForecastModelRun, ListingForecast
 
 
 class ForecastFilterSet(django_filters.FilterSet):
-    listing = django_filters.NumberFilter(field_name="listing_id")
-    product = django_filters.NumberFilter(field_name="listing__product_id")
-    horizon = django_filters.NumberFilter(field_name="horizon_days")
+    # Model choices rather than numbers: an unknown or out-of-range id is a 400 naming the
+    # field, not a database overflow.
+    listing = django_filters.ModelChoiceFilter(queryset=Listing.objects.all())
+    product = django_filters.ModelChoiceFilter(
+        field_name="listing__product", queryset=Product.objects.all()
+    )
+    horizon = django_filters.TypedChoiceFilter(
+        field_name="horizon_days",
+        choices=[(str(days), f"{days} days") for days in HORIZONS],
+        coerce=int,
+    )
     shown = django_filters.BooleanFilter(field_name="beats_baseline")
 
     class Meta:

@@ -65,6 +65,9 @@ def market_filters(params: Mapping[str, str], *, today: date) -> MarketFilters:
             errors.append(f"From: {start_text!r} is not a date (YYYY-MM-DD).")
         if end is None:
             errors.append(f"To: {end_text!r} is not a date (YYYY-MM-DD).")
+        if end and end > today:
+            # Nothing is known after today, and a far-future day has no day after it to end on.
+            errors.append(f"To: the range must end by today ({today.isoformat()}, UTC).")
         if start and end and end < start:
             errors.append("To: the range must end on or after its first day.")
         if start and end and (end - start).days + 1 > MAX_RANGE_DAYS:

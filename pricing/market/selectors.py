@@ -277,7 +277,8 @@ def moves_sql(*, scope: Scope, starts_at: datetime, ends_before: datetime) -> tu
                ROW_NUMBER() OVER (
                    PARTITION BY pr.listing_id ORDER BY pr.created_at DESC, pr.id DESC) AS from_last
         FROM {PROBE} pr JOIN {LISTING} l ON l.id = pr.listing_id{product_join}
-        WHERE pr.status = %s AND pr.price IS NOT NULL
+        -- Only prices in the listing's currency: a move from EUR to USD is not a change.
+        WHERE pr.status = %s AND pr.price IS NOT NULL AND pr.currency = l.currency
           AND pr.created_at >= %s AND pr.created_at < %s{scope_sql}
     ),
     ends AS (
@@ -383,7 +384,9 @@ def map_violation_shares(
     sql = f"""
     WITH episodes AS (
         SELECT l.retailer_id, COUNT(*) AS episodes,
-               COUNT(DISTINCT v.listing_id) AS listings_in_violation
+               -- Active listings only, like the count they are a share of.
+               COUNT(DISTINCT CASE WHEN l.active = %s THEN v.listing_id END)
+                   AS listings_in_violation
         FROM {VIOLATION} v
         JOIN {LISTING} l ON l.id = v.listing_id JOIN {PRODUCT} p ON p.id = l.product_id
         WHERE v.opened_at < %s AND (v.closed_at IS NULL OR v.closed_at >= %s){scope_sql}
@@ -395,7 +398,7 @@ def map_violation_shares(
     FROM episodes e JOIN {RETAILER} r ON r.id = e.retailer_id
     LEFT JOIN listed ON listed.retailer_id = e.retailer_id
     """  # noqa: S608
-    params = [moment(ends_before), moment(starts_at), *scope_params, *listed[1]]
+    params = [True, moment(ends_before), moment(starts_at), *scope_params, *listed[1]]
     rows = [
         RetailerViolations(
             retailer_id=row[0],

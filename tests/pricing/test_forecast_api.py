@@ -109,6 +109,21 @@ def test_forecasts_filter_by_listing_and_horizon(api, user, forecasts):
     assert [row["horizon_days"] for row in by_horizon] == [30]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("listing", "1e30"), ("listing", "99999999999999999999"), ("product", "-1"), ("horizon", "8")],
+)
+def test_a_filter_value_that_cannot_match_is_a_400_naming_the_field(
+    api, user, forecasts, field, value
+):
+    api.force_authenticate(user)
+
+    response = api.get("/api/forecasts", {field: value})
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
 def test_only_the_latest_successful_run_is_served(api, user, forecasts):
     _, listing, _ = forecasts
     a_run(version=2, status=ForecastModelRun.Status.FAILED, error="ValueError: boom")

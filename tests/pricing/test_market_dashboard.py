@@ -152,6 +152,11 @@ def test_it_reads_presets_and_custom_ranges_and_names_a_bad_date():
         {"period": "custom", "from": "2026-02-01", "to": "2026-01-01"}, today=today
     )
     assert backwards.errors == ("To: the range must end on or after its first day.",)
+    future = market_filters(
+        {"period": "custom", "from": "9999-12-30", "to": "9999-12-31"}, today=today
+    )
+    assert future.errors == ("To: the range must end by today (2026-03-10, UTC).",)
+    assert (future.start, future.end) == (date(2026, 3, 4), today)
 
 
 def test_it_shows_a_bad_date_as_an_error_and_the_default_range(client, user, market):
@@ -159,6 +164,13 @@ def test_it_shows_a_bad_date_as_an_error_and_the_default_range(client, user, mar
 
     assert "From: &#x27;soon&#x27; is not a date (YYYY-MM-DD)." in response.content.decode()
     assert response.context["filters"].days == 7
+
+
+def test_a_far_future_range_is_an_error_not_a_crash(client, user, market):
+    response = page(client, user, period="custom", **{"from": "9999-12-30", "to": "9999-12-31"})
+
+    assert response.status_code == 200
+    assert "To: the range must end by today" in response.content.decode()
 
 
 # --- Where we stand --------------------------------------------------------------------------
@@ -230,6 +242,20 @@ def test_it_finds_the_biggest_movers_between_the_first_and_last_price_in_the_ran
     assert (len(rolex.up), [m.reference for m in rolex.down]) == (0, ["S1"])
 
 
+def test_a_listing_whose_currency_changed_only_moves_within_its_current_currency(client, user, db):
+    at = listing(product("C1", "1000"), shop("Euro Shop"))
+    observe(at, (3, "1000"))  # USD
+    euro = price_point_record(listing=at, price=Decimal("900"), currency="EUR", available=True)
+    assert Listing.objects.get(pk=at.pk).currency == "EUR"
+    Probe.objects.filter(pk=euro.pk).update(created_at=timezone.now() - timedelta(days=1))
+    market_rollups_refresh()
+
+    movers = context(client, user)["movers"]
+
+    # 1,000 USD then 900 EUR is not a 10% fall; one EUR price alone is no move.
+    assert (movers.up, movers.down) == ((), ())
+
+
 # --- MAP violations --------------------------------------------------------------------------
 
 
@@ -269,6 +295,27 @@ def test_it_ranks_retailers_by_their_share_of_listings_in_map_violation(client, 
         ("Boutique", 2, Decimal("66.7")),
         ("Dealer", 1, Decimal("33.3")),
     ]
+
+
+def test_a_withdrawn_listing_does_not_count_in_the_share_it_is_no_longer_part_of(client, user, db):
+    dealer = shop("Dealer", vendor=True)
+    kept, *withdrawn = [listing(product(f"W{n}", "1000"), dealer) for n in range(3)]
+    for at in withdrawn:
+        episode(at, opened_days_ago=3, closed_days_ago=1)
+    Listing.objects.filter(pk__in=[at.pk for at in withdrawn]).update(active=False)
+    episode(kept, opened_days_ago=2)
+    market_rollups_refresh()
+
+    [dealer_row] = context(client, user)["violations"]
+    [live_row] = selectors.map_violation_shares(
+        scope=selectors.Scope(),
+        starts_at=timezone.now() - timedelta(days=7),
+        ends_before=timezone.now() + timedelta(days=1),
+    )
+
+    for row in (dealer_row, live_row):
+        assert (row.episodes, row.listings_in_violation, row.listings) == (3, 1, 1)
+        assert row.listing_share == Decimal("100.0")
 
 
 # --- Probe health ----------------------------------------------------------------------------
