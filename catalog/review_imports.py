@@ -153,7 +153,10 @@ def parse_posted_at(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 falls before year 1 in UTC
+        raise ValueError(f"{text!r} is outside the dates a review can have") from None
 
 
 def parse_review_row(

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from catalog.models import Listing
@@ -31,10 +31,15 @@ SHARE_PLACES = Decimal("0.000001")
 
 
 def probe_history_points(*, since=None) -> pd.DataFrame:
-    """Every successful probe's price of an active listing: the project's own price history."""
+    """Every successful probe's price of an active listing in the listing's current currency:
+    the project's own price history. Prices in a currency the listing has since left are not
+    the same series (a shop that switched from EUR to USD did not move its price by the rate)."""
     probes = Probe.objects.filter(
-        status=Probe.Status.SUCCESS, price__isnull=False, listing__active=True
-    ).exclude(currency="")
+        status=Probe.Status.SUCCESS,
+        price__isnull=False,
+        listing__active=True,
+        currency=F("listing__currency"),
+    )
     if since is not None:
         probes = probes.filter(created_at__gte=since)
     rows = probes.order_by("listing_id", "created_at", "pk").values_list(

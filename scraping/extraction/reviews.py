@@ -113,7 +113,10 @@ def parse_posted_at(value: object) -> datetime | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that pushes the time past year 1 or 9999 in UTC
+        return None
 
 
 def _count(*values: object) -> int | None:

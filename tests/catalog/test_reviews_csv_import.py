@@ -104,6 +104,7 @@ Rolex,999,4,Fine,2026-03-01,e
 Breguet,5177,4,Fine,2026-03-01,f
 Rolex,126500LN,5,Fine again,2026-03-02,a
 Rolex,126500LN,4.5,Fine,2026-03-01,g
+Rolex,126500LN,4,Fine,0001-01-01T00:00:00+05:00,h
 """
 
     result = import_text(text)
@@ -116,6 +117,7 @@ Rolex,126500LN,4.5,Fine,2026-03-01,g
         (7, "brand"),
         (8, "external_id"),
         (9, "rating"),
+        (10, "posted_at"),
     ]
     assert "row 2" in result.errors[5].message
     assert not Review.objects.exists()

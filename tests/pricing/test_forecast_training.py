@@ -18,7 +18,7 @@ from pricing.forecasting.selectors import (
     forecasts_for_pricing,
     product_forecasts,
 )
-from pricing.forecasting.services import forecast_models_train
+from pricing.forecasting.services import forecast_models_train, probe_history_points
 from pricing.models import ForecastModelRun, ListingForecast, PricingRule
 from pricing.tasks import train_forecasts
 from scraping.models import Probe
@@ -90,6 +90,19 @@ def test_it_trains_from_probe_rows_and_stores_every_listings_forecast(product_wi
     assert shown.model_version == 1
     assert {view.listing_id for view in shown.listings} == {li.pk for li in listings}
     assert all(h.shown and h.expected_price for v in shown.listings for h in v.horizons)
+
+
+def test_a_listing_trains_only_on_prices_in_its_current_currency():
+    listing = ListingFactory(currency="EUR")
+    record_history(listing, [Decimal("9000")] * 3)  # USD, before the shop switched
+    Probe.objects.create(
+        listing=listing, status=Probe.Status.SUCCESS, price=Decimal("8200"), currency="EUR"
+    )
+
+    points = probe_history_points()
+
+    assert points["currency"].tolist() == ["EUR"]
+    assert points["price"].tolist() == [8200.0]
 
 
 def test_each_run_is_a_new_version_and_only_the_latest_success_is_read(product_with_history):

@@ -200,3 +200,13 @@ def test_broken_json_ld_is_passed_over_without_a_crash():
     html = '<script type="application/ld+json">{"@type": "Review", "reviewBody": </script>'
 
     assert extract_reviews(html, url=None) == PageReviews()
+
+
+def test_a_date_whose_offset_leaves_the_calendar_is_no_date_and_the_review_is_kept():
+    html = """<script type="application/ld+json">{"@type": "Review", "author": "Ann",
+    "datePublished": "0001-01-01T00:00:00+05:00", "reviewBody": "Lovely dial",
+    "reviewRating": {"ratingValue": 5}}</script>"""
+
+    [review] = extract_reviews(html, url=None).reviews
+
+    assert (review.author, review.text, review.posted_at) == ("Ann", "Lovely dial", None)
