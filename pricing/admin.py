@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from pricing.models import ForecastModelRun, ListingForecast, MapPolicy, MapViolation
+from pricing.models import (
+    ForecastModelRun,
+    ListingForecast,
+    MapPolicy,
+    MapViolation,
+    MarketRefresh,
+)
 from pricing.selectors import map_violation_duration, map_violations_csv_rows
 
 
@@ -322,6 +328,36 @@ class ListingForecastAdmin(admin.ModelAdmin):
     list_select_related = ("listing__product", "listing__retailer", "model_run")
     search_fields = ("listing__product__reference", "listing__retailer__name")
     readonly_fields = [field.name for field in ListingForecast._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MarketRefresh)
+class MarketRefreshAdmin(admin.ModelAdmin):
+    """The dashboard's rollup refreshes, failed ones with their error: records, never edited."""
+
+    list_display = ("computed_at", "outcome", "finished_at", "days_from", "products", "moves")
+    list_filter = (("error", admin.EmptyFieldListFilter),)
+    fields = (
+        "computed_at",
+        "finished_at",
+        "days_from",
+        "products",
+        "probe_days",
+        "moves",
+        "seconds",
+        "error",
+    )
+    readonly_fields = fields
+    date_hierarchy = "computed_at"
+
+    @admin.display(description="Outcome")
+    def outcome(self, refresh: MarketRefresh) -> str:
+        return "failed" if refresh.error else "finished"
 
     def has_add_permission(self, request):
         return False

@@ -340,13 +340,20 @@ class MarketRefresh(models.Model):
     probe_days = models.PositiveIntegerField(default=0, help_text="Day rows recomputed.")
     moves = models.PositiveIntegerField(default=0)
     seconds = models.JSONField(default=dict, help_text="Time per rollup.")
+    error = models.TextField(
+        blank=True,
+        help_text="Why the refresh stopped; empty when it finished. A failed refresh may have "
+        "replaced some rollups: the next one recomputes from the last finished refresh.",
+    )
 
     class Meta:
         ordering = ["-computed_at"]
         get_latest_by = "computed_at"
+        verbose_name = "market rollup refresh"
 
     def __str__(self) -> str:
-        return f"Market rollups as of {self.computed_at:%Y-%m-%d %H:%M} UTC"
+        outcome = " (failed)" if self.error else ""
+        return f"Market rollups as of {self.computed_at:%Y-%m-%d %H:%M} UTC{outcome}"
 
 
 class MarketProductSnapshot(models.Model):

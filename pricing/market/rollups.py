@@ -61,7 +61,16 @@ def day_value(value):
 
 
 def latest_refresh() -> MarketRefresh | None:
-    return MarketRefresh.objects.order_by("-computed_at").first()
+    """The latest refresh that finished: the moment the rollups are exact as of."""
+    return MarketRefresh.objects.filter(error="").order_by("-computed_at").first()
+
+
+def failed_since(refresh: MarketRefresh | None) -> datetime | None:
+    """When a refresh after `refresh` last failed (it may have replaced some rollups)."""
+    failures = MarketRefresh.objects.exclude(error="")
+    if refresh is not None:
+        failures = failures.filter(computed_at__gt=refresh.computed_at)
+    return failures.order_by("-computed_at").values_list("computed_at", flat=True).first()
 
 
 def market_standing(*, scope: Scope) -> Standing:
@@ -215,6 +224,7 @@ class Sections:
     trend: list[TrendDay]
     as_of: datetime | None  # None: computed live, no refresh has finished yet
     movers_live: bool  # the movers were computed live (a custom range)
+    failed_at: datetime | None = None  # a later refresh failed part-way at this moment
 
 
 def preset_of(asked: MarketFilters, refresh: MarketRefresh) -> int | None:
@@ -257,4 +267,5 @@ def dashboard_sections(*, scope: Scope, asked: MarketFilters, now: datetime) -> 
         trend=market_trend(scope=scope, asked=asked),
         as_of=refresh.computed_at,
         movers_live=preset is None,
+        failed_at=failed_since(refresh),
     )

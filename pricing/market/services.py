@@ -209,7 +209,7 @@ def market_rollups_refresh(
     """Brings every rollup up to `now` (default: this moment) and records the refresh."""
     now = now or timezone.now()
     say = progress or (lambda text: None)
-    previous = MarketRefresh.objects.order_by("-computed_at").first()
+    previous = MarketRefresh.objects.filter(error="").order_by("-computed_at").first()
     days_from = None
     if previous is not None and not full:
         days_from = min(previous.computed_at.date(), now.date() - timedelta(days=1))
@@ -223,15 +223,29 @@ def market_rollups_refresh(
         say(f"{name}: {rows}in {seconds[name]:.2f} s")
         return count
 
-    products = step("products snapshot", lambda: snapshot_rebuild(now=now))
-    probe_days = step(
-        "probe days" + (f" from {days_from}" if days_from else " (every day)"),
-        lambda: probe_days_rebuild(now=now, days_from=days_from),
-    )
-    moves = step("movers (7, 30, 90 days)", lambda: moves_rebuild(now=now))
-    # Rows rewritten wholesale: with statistics from before (or none), the planner may scan
-    # where the top-N reads want their index.
-    step("analyze", analyze_rollups)
+    # Each step commits on its own (one transaction would hold SQLite's only write lock for a
+    # minute), so a failure part-way is recorded: the page warns, and the next refresh starts
+    # again from the last finished one.
+    try:
+        products = step("products snapshot", lambda: snapshot_rebuild(now=now))
+        probe_days = step(
+            "probe days" + (f" from {days_from}" if days_from else " (every day)"),
+            lambda: probe_days_rebuild(now=now, days_from=days_from),
+        )
+        moves = step("movers (7, 30, 90 days)", lambda: moves_rebuild(now=now))
+        # Rows rewritten wholesale: with statistics from before (or none), the planner may
+        # scan where the top-N reads want their index.
+        step("analyze", analyze_rollups)
+    except Exception as exc:
+        MarketRefresh.objects.create(
+            computed_at=now,
+            finished_at=timezone.now(),
+            days_from=days_from,
+            seconds=seconds,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        logger.exception("market rollups refresh as of %s failed after %s", now, seconds)
+        raise
     refresh = MarketRefresh.objects.create(
         computed_at=now,
         finished_at=timezone.now(),

@@ -43,6 +43,7 @@ def market(request: HttpRequest) -> HttpResponse:
         "max_age_hours": settings.PRICING_MAX_OBSERVATION_AGE_HOURS,
         "as_of": sections.as_of,
         "movers_live": sections.movers_live,
+        "failed_at": sections.failed_at,
         "standing": sections.standing,
         "movers": sections.movers,
         "violations": sections.violations,

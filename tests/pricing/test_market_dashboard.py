@@ -15,7 +15,7 @@ from io import StringIO
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,13 @@ from catalog.models import Listing, Retailer
 from pricing.market import rollups, selectors
 from pricing.market.filters import market_filters
 from pricing.market.services import market_rollups_refresh
-from pricing.models import MapViolation, MarketProbeDay, MarketRefresh, MarketTrendDay
+from pricing.models import (
+    MapViolation,
+    MarketMove,
+    MarketProbeDay,
+    MarketRefresh,
+    MarketTrendDay,
+)
 from scraping.models import Probe
 from scraping.services import price_point_record
 from tests.factories import BrandFactory, ListingFactory, ProductFactory, RetailerFactory
@@ -520,6 +526,57 @@ def test_a_refresh_recomputes_today_but_leaves_a_closed_day_untouched(market):
     market_rollups_refresh(full=True)
     assert MarketProbeDay.objects.filter(day=ten_days_ago).count() == 2
     assert late.status == "success"
+
+
+def test_a_refresh_that_fails_part_way_is_recorded_shown_and_mended_by_the_next(
+    client, user, market
+):
+    finished = MarketRefresh.objects.get()
+    moves_table = MarketMove._meta.db_table
+    with connection.cursor() as cursor:  # a real failure at the movers step
+        cursor.execute(f"ALTER TABLE {moves_table} RENAME TO {moves_table}_away")
+    with pytest.raises(DatabaseError):
+        market_rollups_refresh()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {moves_table}_away RENAME TO {moves_table}")
+
+    failed = MarketRefresh.objects.exclude(error="").get()
+    assert moves_table in failed.error
+    assert set(failed.seconds) == {
+        "products snapshot",
+        "probe days from "
+        + str(min(finished.computed_at.date(), timezone.now().date() - timedelta(days=1))),
+    }
+    warned = page(client, user)
+    assert warned.context["as_of"] == finished.computed_at
+    assert "failed part-way" in warned.content.decode()
+
+    mended = market_rollups_refresh().refresh
+
+    assert mended.days_from == min(
+        finished.computed_at.date(), timezone.now().date() - timedelta(days=1)
+    )
+    assert "failed part-way" not in page(client, user).content.decode()
+
+
+def test_the_admin_lists_refreshes_with_failed_ones_and_their_error_read_only(
+    client, admin_user, market
+):
+    failed = MarketRefresh.objects.create(
+        computed_at=timezone.now(), finished_at=timezone.now(), error="OperationalError: locked"
+    )
+    client.force_login(admin_user)
+
+    listed = client.get(reverse("admin:pricing_marketrefresh_changelist"))
+    failures = client.get(
+        reverse("admin:pricing_marketrefresh_changelist"), {"error__isempty": "0"}
+    )
+    shown = client.get(reverse("admin:pricing_marketrefresh_change", args=[failed.pk]))
+
+    assert listed.status_code == 200 and "finished" in listed.text and "failed" in listed.text
+    assert failures.context["cl"].result_count == 1
+    assert "OperationalError: locked" in shown.text and 'name="_save"' not in shown.text
+    assert client.get(reverse("admin:pricing_marketrefresh_add")).status_code == 403
 
 
 def test_the_refresh_command_prints_each_step_and_its_time(market):
