@@ -282,6 +282,8 @@ def reviews_ingest(
     raised: one bad review must not lose the others.
     """
     seen_at = seen_at or timezone.now()
+    # Cut to the column once, so a long source name finds what it stored last time.
+    source = source[: Review._meta.get_field("source").max_length]
     result = ReviewIngest()
     wanted: dict[str, ReviewInput] = {}
     for item in reviews:
@@ -318,7 +320,7 @@ def reviews_ingest(
         }
         review = existing.get(key)
         if review is None:
-            review = Review(product=product, source=source[:100], external_id=key, **values)
+            review = Review(product=product, source=source, external_id=key, **values)
             review.posted_at = review.posted_at or seen_at
             _score(review)
             new.append(review)

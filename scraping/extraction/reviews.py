@@ -12,7 +12,9 @@ are put on a 1-5 scale. A review with no words or no usable rating is skipped an
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -49,7 +51,22 @@ def extract_reviews(html: str | bytes, *, url: str | None) -> PageReviews:
     _from_json_ld(page, found)
     if not found.reviews and found.rating is None:
         _from_microdata(page, found)
+    _drop_shared_identifiers(found, url)
     return found
+
+
+def _drop_shared_identifiers(found: PageReviews, url: str | None) -> None:
+    """An id that several reviews on the page share (often the page's own URL given as each
+    review's `url`) names the page, not a review: keeping it would merge those reviews into one
+    when they are stored. Without it they are told apart by author, day and words."""
+    counts = Counter(review.external_id for review in found.reviews if review.external_id)
+    shared = {identifier for identifier, count in counts.items() if count > 1}
+    if url:
+        shared.add(url)
+    found.reviews[:] = [
+        replace(review, external_id="") if review.external_id in shared else review
+        for review in found.reviews
+    ]
 
 
 # -- Values ---------------------------------------------------------------------------------------

@@ -210,3 +210,25 @@ def test_a_date_whose_offset_leaves_the_calendar_is_no_date_and_the_review_is_ke
     [review] = extract_reviews(html, url=None).reviews
 
     assert (review.author, review.text, review.posted_at) == ("Ann", "Lovely dial", None)
+
+
+def test_an_id_every_review_shares_is_the_pages_not_a_reviews_and_is_dropped():
+    review = """{{"@type": "Review", "url": "{url}", "author": "{author}", "reviewBody": "{text}",
+    "reviewRating": {{"ratingValue": 5}}}}"""
+    page_url = "https://shop.example.com/watch"
+    blocks = [
+        review.format(url=page_url, author="Ann", text="Lovely dial"),
+        review.format(url="https://other.example.com/p", author="Bo", text="Heavy"),
+        review.format(url="https://other.example.com/p", author="Cy", text="Crisp"),
+        review.format(url="https://shop.example.com/reviews/4", author="Di", text="Good"),
+    ]
+    html = f'<script type="application/ld+json">[{", ".join(blocks)}]</script>'
+
+    found = extract_reviews(html, url=page_url).reviews
+
+    assert [(r.author, r.external_id) for r in found] == [
+        ("Ann", ""),
+        ("Bo", ""),
+        ("Cy", ""),
+        ("Di", "https://shop.example.com/reviews/4"),
+    ]
