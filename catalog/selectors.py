@@ -72,12 +72,17 @@ class ProductSentiment:
     months: list[SentimentMonth] = field(default_factory=list)
 
 
-def product_sentiment(*, product_id: int, since: datetime | None = None) -> ProductSentiment:
-    """A product's review sentiment in total and by calendar month (UTC), oldest month first.
+def product_sentiment(
+    *, product_id: int, since: datetime | None = None, source: str | None = None
+) -> ProductSentiment:
+    """A product's review sentiment in total and by calendar month (UTC), oldest month first;
+    with `source`, only the reviews from there (a listing's are its retailer's slug).
 
     One aggregate query grouped by month; the totals are sums of the month rows.
     """
     reviews = Review.objects.filter(product_id=product_id)
+    if source is not None:
+        reviews = reviews.filter(source=source)
     if since is not None:
         reviews = reviews.filter(posted_at__gte=since)
     rows = (

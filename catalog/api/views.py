@@ -116,6 +116,21 @@ class ListingViewSet(CreateListRetrieveUpdateViewSet):
     filterset_class = filtersets.ListingFilterSet
     ordering_fields = ["last_price", "last_probed_at", "last_success_at", "created_at"]
 
+    @extend_schema(
+        summary="Review sentiment at one retailer",
+        description="The watch's reviews read from this retailer's pages (source = the "
+        "retailer's slug): counts by label, the mean score and rating, and the same by month.",
+        responses=ProductSentimentSerializer,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def sentiment(self, request: Request, pk=None) -> Response:
+        listing = self.get_object()
+        summary = selectors.product_sentiment(
+            product_id=listing.product_id, source=listing.retailer.slug
+        )
+        data = asdict(summary) | {"scorer": sentiment.SCORER}
+        return Response(ProductSentimentSerializer(data).data)
+
     def perform_create(self, serializer):
         serializer.instance = services.listing_create(**serializer.validated_data)
 

@@ -176,6 +176,26 @@ def test_a_watch_without_reviews_has_an_empty_sentiment(reader):
     assert response.json()["months"] == []
 
 
+def test_a_listings_sentiment_counts_only_the_reviews_read_from_its_retailer(reader):
+    listing = ListingFactory()
+    when = datetime(2026, 3, 5, tzinfo=UTC)
+    services.review_create(
+        product=listing.product,
+        source=listing.retailer.slug,
+        text="Superb, I love it.",
+        rating=5,
+        posted_at=when,
+    )
+    review(listing.product, "Terrible, it arrived broken.", 1, when)  # from a forum
+
+    at_retailer = reader.get(f"/api/listings/{listing.pk}/sentiment").json()
+    whole = reader.get(f"/api/watches/{listing.product_id}/sentiment").json()
+
+    assert (at_retailer["reviews"], at_retailer["positive"], at_retailer["negative"]) == (1, 1, 0)
+    assert (whole["reviews"], whole["negative"]) == (2, 1)
+    assert reader.get("/api/listings/999999/sentiment").status_code == 404
+
+
 def test_sentiment_needs_a_signed_in_user(api_client):
     response = api_client.get(f"/api/watches/{ProductFactory().pk}/sentiment")
 
