@@ -92,22 +92,7 @@ def market_standing(*, scope: Scope) -> Standing:
         ORDER BY s.distance DESC, s.product_id LIMIT %s""",  # noqa: S608
         [*scope_params, GAPS_SHOWN],
     )
-    gaps = tuple(
-        Gap(
-            product_id=row[0],
-            brand=row[1],
-            reference=row[2],
-            name=row[3],
-            currency=row[4],
-            our_price=money(row[5]),
-            lowest=money(row[6]),
-            median=money(row[7]),
-            highest=money(row[8]),
-            competitors=row[9],
-            gap_percent=percent(row[10]),
-        )
-        for row in rows
-    )
+    gaps = tuple(Gap.from_row(row) for row in rows)
     return Standing(
         products=counts[0] or 0,
         without_price=counts[1] or 0,

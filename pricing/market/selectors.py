@@ -18,6 +18,7 @@ over the product's listings: PostgreSQL has percentile_cont, SQLite has nothing 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -132,6 +133,24 @@ class Gap:
     def direction(self) -> str:
         return "above" if self.gap_percent > 0 else "below" if self.gap_percent < 0 else "at"
 
+    @classmethod
+    def from_row(cls, row: Sequence) -> Gap:
+        """From (product id, brand, reference, name, currency, our price, lowest, median,
+        highest, competitors, gap): the columns both the live query and the rollup select."""
+        return cls(
+            product_id=row[0],
+            brand=row[1],
+            reference=row[2],
+            name=row[3],
+            currency=row[4],
+            our_price=money(row[5]),
+            lowest=money(row[6]),
+            median=money(row[7]),
+            highest=money(row[8]),
+            competitors=row[9],
+            gap_percent=percent(row[10]),
+        )
+
 
 @dataclass(frozen=True)
 class Standing:
@@ -213,23 +232,7 @@ def market_standing(*, scope: Scope, now: datetime, max_age: timedelta) -> Stand
     if not rows:
         return Standing(0, 0, 0, 0, 0, 0, None, ())
     first = rows[0]
-    gaps = tuple(
-        Gap(
-            product_id=row[7],
-            brand=row[8],
-            reference=row[9],
-            name=row[10],
-            currency=row[11],
-            our_price=money(row[12]),
-            lowest=money(row[13]),
-            median=money(row[14]),
-            highest=money(row[15]),
-            competitors=row[16],
-            gap_percent=percent(row[17]),
-        )
-        for row in rows
-        if row[17] is not None
-    )
+    gaps = tuple(Gap.from_row(row[7:]) for row in rows if row[17] is not None)
     return Standing(
         products=first[0],
         without_price=first[1] or 0,
