@@ -359,6 +359,9 @@ PROBE_LEASE_SECONDS = env_int("PROBE_LEASE_SECONDS", 300)
 # --- Pricing ---------------------------------------------------------------------------------
 # Competitor prices older than this are stale: the engine ignores them and says so.
 PRICING_MAX_OBSERVATION_AGE_HOURS = env_int("PRICING_MAX_OBSERVATION_AGE_HOURS", 72)
+# Each nightly run stores a forecast per listing and horizon; older runs keep their metrics
+# (the admin's history of model quality) but their forecasts are deleted after this many runs.
+FORECAST_RUNS_KEPT = env_int("FORECAST_RUNS_KEPT", 7)
 # Our own MAP when a product has no MAP override: MSRP x this share (seed 2's default 80%).
 PRICING_DEFAULT_MAP_PERCENTAGE = env_str("PRICING_DEFAULT_MAP_PERCENTAGE", "0.80")
 

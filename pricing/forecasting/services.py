@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -180,3 +181,23 @@ def _record(run: ForecastModelRun, result: pipeline.TrainingResult, *, now) -> N
         run.beaten_horizons = beaten
         run.notes = {str(h): r.reason for h, r in result.horizons.items() if r.reason}
         run.save()
+    pruned = forecasts_prune(keep=settings.FORECAST_RUNS_KEPT)
+    if pruned:
+        logger.info(
+            "Deleted %s forecasts of runs before the latest %s", pruned, settings.FORECAST_RUNS_KEPT
+        )
+
+
+def forecasts_prune(*, keep: int) -> int:
+    """Deletes the forecasts of every run but the latest `keep` successful ones (and any failed
+    or running run after the oldest of those); the runs and their metrics stay. Returns the
+    number of forecasts deleted."""
+    kept = list(
+        ForecastModelRun.objects.filter(status=ForecastModelRun.Status.SUCCEEDED)
+        .order_by("-version")
+        .values_list("version", flat=True)[: max(keep, 1)]
+    )
+    if not kept:
+        return 0
+    deleted, _ = ListingForecast.objects.filter(model_run__version__lt=min(kept)).delete()
+    return deleted

@@ -18,11 +18,16 @@ from pricing.forecasting.selectors import (
     forecasts_for_pricing,
     product_forecasts,
 )
-from pricing.forecasting.services import forecast_models_train, probe_history_points
+from pricing.forecasting.services import (
+    forecast_models_train,
+    forecasts_prune,
+    probe_history_points,
+)
 from pricing.models import ForecastModelRun, ListingForecast, PricingRule
 from pricing.tasks import train_forecasts
 from scraping.models import Probe
 from tests.factories import ListingFactory, ProductFactory, RetailerFactory
+from tests.pricing.test_forecast_api import a_forecast, a_run
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +122,31 @@ def test_each_run_is_a_new_version_and_only_the_latest_success_is_read(product_w
     assert set(forecasts_for_pricing(product_ids=[product.pk], now=NOW)) == {
         li.pk for li in listings
     }
+
+
+def test_old_runs_lose_their_forecasts_but_keep_their_metrics():
+    listing = ListingFactory()
+    runs = [a_run(version=version) for version in (1, 2, 3, 4)]
+    failed = a_run(version=5, status=ForecastModelRun.Status.FAILED)
+    for run in runs:
+        a_forecast(run, listing, 7, beats=True)
+
+    deleted = forecasts_prune(keep=2)
+
+    assert deleted == 2
+    assert set(ListingForecast.objects.values_list("model_run__version", flat=True)) == {3, 4}
+    assert ForecastModelRun.objects.count() == 5
+    assert failed.metrics and ForecastModelRun.objects.get(version=1).metrics
+
+
+def test_each_training_prunes_runs_beyond_the_setting(product_with_history, settings):
+    settings.FORECAST_RUNS_KEPT = 1
+
+    first = forecast_models_train(**FAST)
+    second = forecast_models_train(**FAST)
+
+    assert not ListingForecast.objects.filter(model_run=first).exists()
+    assert ListingForecast.objects.filter(model_run=second).count() == 4
 
 
 def test_a_failed_training_is_recorded_with_its_error():
