@@ -172,7 +172,10 @@ def verify_stored(
     top = TOP_LEVEL if top_level is None else top_level
     sizes = [c.tree_size for c in checkpoints if c.tree_size > start.size]
     results = None
-    entries = (head.seq if head else 0) - start.size
+    # The workers' slices run to the last stored entry, never to a head that claims more: a
+    # rewritten head is reported by the check of the head, not by cutting a billion slices.
+    end = min(head.seq if head else 0, store.last_seq())
+    entries = end - start.size
     if shareable and entries > 0:
         count = workers or default_workers(entries)
         if count > 1:
@@ -182,7 +185,7 @@ def verify_stored(
                 # About four slices per worker, so that the last ones finish close together.
                 top = max(10, min(TOP_LEVEL + 2, (entries // (4 * count)).bit_length() - 1))
             results = verify_parallel(
-                store, start=start, end=head.seq, top_level=top, sizes=sizes, workers=count
+                store, start=start, end=end, top_level=top, sizes=sizes, workers=count
             )
             if results is None:
                 top = TOP_LEVEL if top_level is None else top_level
@@ -349,9 +352,10 @@ def conclude(
     if pending:
         return report(
             Problem(
-                pending[0].tree_size,
+                size + 1,
                 "ENTRIES_MISSING",
-                f"checkpoint at size {pending[0].tree_size} but only {size} entries",
+                f"checkpoint at size {pending[0].tree_size} but only {size} entries: "
+                f"entries {size + 1} to {pending[0].tree_size} are missing",
             )
         )
     last_hash = results[-1].last_entry_hash if results else start.entry_hash

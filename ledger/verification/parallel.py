@@ -67,6 +67,11 @@ def join_snapshot(params: dict, snapshot: str) -> None:
     if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):
         raise ValueError(f"unexpected snapshot id {snapshot!r}")
     raw.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    # A migration or VACUUM FULL queued behind the coordinator's lock would make a worker's
+    # first read wait behind it, and the coordinator waits for the workers: a wait PostgreSQL
+    # cannot see as a deadlock (pg_dump -j's problem). Refuse to wait: the coordinator, which
+    # already holds its lock, then checks sequentially.
+    raw.execute("LOCK TABLE ledger_ledgerentry, ledger_merklenode IN ACCESS SHARE MODE NOWAIT")
     raw.execute("SET LOCAL enable_sort = off")
     raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     _store = Store(raw, "postgresql")

@@ -62,15 +62,17 @@ class Store:
     # --- entries ---------------------------------------------------------------------------
 
     def entry_batches(self, *, after_seq: int) -> Iterator[list[tuple]]:
-        """Every entry after `after_seq` in storage order (by primary key), in batches."""
-        text = f"SELECT {self.columns} FROM ledger_ledgerentry WHERE seq > %s ORDER BY id"  # noqa: S608
+        """Every entry after `after_seq` in storage order (by primary key), in batches; from 0,
+        every row, whatever its seq (a forged row numbered 0 or below must be seen)."""
+        where, params = after(after_seq)
+        text = f"SELECT {self.columns} FROM ledger_ledgerentry{where} ORDER BY id"  # noqa: S608
         if self.postgres:
             # A server-side cursor: the rows stream instead of arriving all at once.
             cursor = text_as_bytes(self.raw.cursor(name="ledger_verify_entries", binary=True))
         else:
             cursor = self.raw.cursor()
         try:
-            cursor.execute(self.sql(text), (after_seq,))
+            cursor.execute(self.sql(text), params)
             while batch := cursor.fetchmany(FETCH):
                 yield batch
         finally:
@@ -78,18 +80,24 @@ class Store:
 
     def entries_between(self, *, after_seq: int, low_id: int | None, high_id: int | None):
         """The entries after `after_seq` with low_id <= id < high_id (bounds optional), by id."""
-        conditions, params = ["seq > %s"], [after_seq]
+        conditions, params = [], []
+        if after_seq:
+            conditions.append("seq > %s")
+            params.append(after_seq)
         if low_id is not None:
             conditions.append("id >= %s")
             params.append(low_id)
         if high_id is not None:
             conditions.append("id < %s")
             params.append(high_id)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return self.query(
-            f"SELECT {self.columns} FROM ledger_ledgerentry "  # noqa: S608
-            f"WHERE {' AND '.join(conditions)} ORDER BY id",
+            f"SELECT {self.columns} FROM ledger_ledgerentry{where} ORDER BY id",  # noqa: S608
             params,
         )
+
+    def last_seq(self) -> int:
+        return self.query("SELECT COALESCE(MAX(seq), 0) FROM ledger_ledgerentry")[0][0]
 
     def ids_of(self, seqs: list[int]) -> dict[int, int]:
         if not seqs:
@@ -133,3 +141,8 @@ class Store:
             f'SELECT level, "index" FROM ledger_merklenode WHERE {condition}',  # noqa: S608
             params,
         )
+
+
+def after(after_seq: int) -> tuple[str, tuple]:
+    """The WHERE clause for the entries after `after_seq`: none at all from the start."""
+    return (" WHERE seq > %s", (after_seq,)) if after_seq else ("", ())

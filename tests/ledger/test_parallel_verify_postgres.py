@@ -103,6 +103,18 @@ def delete_tail_and_move_head() -> None:
     LedgerHead.objects.update(seq=19, entry_hash=stored_row(19)["entry_hash"])
 
 
+def forge_seq_zero() -> None:
+    row = {**stored_row(1), "seq": 0, "idempotency_key": None, "entry_hash": "cd" * 32}
+    del row["id"]
+    insert_row(row)
+
+
+def delete_signed_tail() -> None:
+    execute("DELETE FROM ledger_ledgerentry WHERE seq >= 14")
+    execute('DELETE FROM ledger_merklenode WHERE ("index" + 1) * (1 << level) > 13')
+    LedgerHead.objects.update(seq=13, entry_hash=stored_row(13)["entry_hash"])
+
+
 TAMPERING = {
     # A slice boundary falls after every fourth entry: 4|5, 8|9, 12|13, 16|17.
     "payload-in-a-middle-slice": (lambda: set_payload_price(10, "1.00"), "seq 10: PAYLOAD_CHANGED"),
@@ -141,6 +153,12 @@ TAMPERING = {
     ),
     "head-rewritten": (rewrite_head, "seq 20: HEAD_MISMATCH"),
     "last-entry-deleted-head-moved": (delete_tail_and_move_head, "seq 20: TREE_NODES_ALTERED"),
+    "forged-row-numbered-zero": (forge_seq_zero, "seq 0: REORDERED"),
+    "head-claims-billions": (
+        lambda: LedgerHead.objects.update(seq=5_000_000_000),
+        "seq 21: HEAD_MISMATCH",
+    ),
+    "signed-tail-deleted": (delete_signed_tail, "seq 14: ENTRIES_MISSING"),
     "node-deleted": (
         lambda: execute('DELETE FROM ledger_merklenode WHERE level = 1 AND "index" = 3'),
         "seq 8: TREE_NODES_MISSING",
@@ -192,3 +210,43 @@ def test_the_export_streams_the_entries_outside_any_transaction(ledger, tmp_path
     assert len(lines) == 23
     assert json.loads(lines[20])["seq"] == 20
     assert json.loads(lines[12])["payload"] == stored_row(12)["payload"]
+
+
+def test_a_worker_refuses_to_queue_behind_a_lock_waiting_on_the_coordinator(ledger):
+    """A migration waiting for the coordinator's lock must not hold the workers up forever."""
+    import gc
+    import threading
+
+    import psycopg
+
+    from ledger.verification import parallel as workers
+
+    params = workers.connection_params()
+    coordinator = psycopg.connect(**params, autocommit=True)
+    migration = psycopg.connect(**params, autocommit=True)
+    coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    coordinator.execute("SELECT count(*) FROM ledger_ledgerentry")  # takes ACCESS SHARE
+    (snapshot,) = coordinator.execute("SELECT pg_export_snapshot()::varchar").fetchone()
+    queued = threading.Thread(
+        target=lambda: migration.execute(
+            "BEGIN; SET LOCAL lock_timeout = '20s'; "
+            "LOCK TABLE ledger_ledgerentry IN ACCESS EXCLUSIVE MODE; ROLLBACK"
+        ),
+        daemon=True,
+    )
+    queued.start()
+    try:
+        while not coordinator.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND mode = 'AccessExclusiveLock'"
+        ).fetchone()[0]:
+            pass
+
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            workers.join_snapshot(params, snapshot)
+    finally:
+        gc.enable()  # join_snapshot prepares a worker process: undo that for this one
+        gc.unfreeze()
+        coordinator.execute("ROLLBACK")
+        queued.join(timeout=30)
+        coordinator.close()
+        migration.close()

@@ -198,7 +198,8 @@ def test_deleting_the_signed_tail_is_caught_by_the_checkpoint(ledger, broken):
     LedgerHead.objects.update(seq=13, entry_hash=stored_row(13)["entry_hash"])
 
     assert broken() == (
-        "Ledger BROKEN at seq 15: ENTRIES_MISSING: checkpoint at size 15 but only 13 entries"
+        "Ledger BROKEN at seq 14: ENTRIES_MISSING: checkpoint at size 15 but only 13 entries: "
+        "entries 14 to 15 are missing"
     )
 
 
@@ -258,6 +259,15 @@ def test_everything_after_a_signed_entry_rehashed_is_caught_by_the_next_checkpoi
     rehash_from(10, 20)
 
     assert broken().startswith("Ledger BROKEN at seq 15: CHECKPOINT_ROOT_MISMATCH")
+
+
+def test_a_forged_row_numbered_zero_is_caught(ledger, broken):
+    """Seq 0 sorts before every real entry: a full check reads every row, whatever its seq."""
+    row = {**stored_row(1), "seq": 0, "idempotency_key": None, "entry_hash": "cd" * 32}
+    del row["id"]
+    insert_row(row)
+
+    assert broken() == "Ledger BROKEN at seq 0: REORDERED: seq 0 appears after seq 20"
 
 
 def test_a_forged_row_appended_at_the_end_is_caught_by_the_head(ledger, broken):
