@@ -89,10 +89,13 @@ class WatchViewSet(CreateListRetrieveUpdateViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def sentiment(self, request: Request, pk=None) -> Response:
-        product = self.get_object()
-        summary = selectors.product_sentiment(product_id=product.pk)
-        data = asdict(summary) | {"scorer": sentiment.SCORER}
-        return Response(ProductSentimentSerializer(data).data)
+        return sentiment_response(product_id=self.get_object().pk)
+
+
+def sentiment_response(*, product_id: int, source: str | None = None) -> Response:
+    summary = selectors.product_sentiment(product_id=product_id, source=source)
+    data = asdict(summary) | {"scorer": sentiment.SCORER}
+    return Response(ProductSentimentSerializer(data).data)
 
 
 class RetailerViewSet(CreateListRetrieveUpdateViewSet):
@@ -125,11 +128,7 @@ class ListingViewSet(CreateListRetrieveUpdateViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def sentiment(self, request: Request, pk=None) -> Response:
         listing = self.get_object()
-        summary = selectors.product_sentiment(
-            product_id=listing.product_id, source=listing.retailer.slug
-        )
-        data = asdict(summary) | {"scorer": sentiment.SCORER}
-        return Response(ProductSentimentSerializer(data).data)
+        return sentiment_response(product_id=listing.product_id, source=listing.retailer.slug)
 
     def perform_create(self, serializer):
         serializer.instance = services.listing_create(**serializer.validated_data)
